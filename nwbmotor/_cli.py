@@ -1,0 +1,79 @@
+"""The ``nwbmotor`` command: a thin layer that parses arguments and calls public functions.
+
+Every command is usable from Python too; the CLI only turns ``NwbMotorError`` into one
+line on stderr and exit code 2, and findings into exit code 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nwbmotor._errors import NwbMotorError
+
+__all__ = ["main"]
+
+
+def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Print an NwbMotorError as one line and exit 2, instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NwbMotorError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nwbmotor")
+def main() -> None:
+    """NWB for motor-learning neuroscience: convert, check, share, simulate, analyse."""
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--output-dir", "-o", type=click.Path(path_type=Path), default=Path("nwb"), show_default=True,
+              help="Folder for the NWB files (sub-<subject>/sub-<subject>_ses-<session>.nwb).")
+@click.option("--backend", type=click.Choice(["hdf5", "zarr"]), default="hdf5", show_default=True)
+@click.option("--workers", type=int, default=1, show_default=True, help="Sessions converted in parallel.")
+@click.option("--scheduler", default=None, help="Address of an existing dask scheduler.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@_clean_errors
+def convert(spec: Path, output_dir: Path, backend: str, workers: int, scheduler: str | None, overwrite: bool) -> None:
+    """Convert the sessions described by SPEC (a YAML file) into NWB files."""
+    from nwbmotor._convert import convert as run
+
+    result = run(spec, output_dir=output_dir, backend=backend, workers=workers, scheduler=scheduler,
+                 overwrite=overwrite)
+    click.echo(result.summary())
+    if not result.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@_clean_errors
+def inspect(paths: tuple[Path, ...], as_json: bool) -> None:
+    """Validate NWB files (pynwb) and check them with nwbinspector's DANDI configuration.
+
+    Exits 1 if any file has a validation error, a CRITICAL or BEST_PRACTICE_VIOLATION
+    finding, cannot be read, or lacks the cached spec of a namespace it uses.
+    """
+    from nwbmotor._inspect import format_reports, inspect_paths
+
+    reports = inspect_paths(paths)
+    if not reports:
+        raise click.UsageError(f"no NWB files found in {', '.join(map(str, paths))}")
+    click.echo(format_reports(reports, as_json=as_json))
+    if not all(r.ok for r in reports):
+        sys.exit(1)
