@@ -28,6 +28,15 @@ __all__ = [
     "type_names",
     "LeverPressTask",
     "MovementsTable",
+    "CellRegistration",
+    "SpineDynamicsTable",
+    "NetworkWeights",
+    "NetworkBias",
+    "RecurrentNetwork",
+    "NetworkSnapshots",
+    "ModelUnitsTable",
+    "ModelRateSeries",
+    "TrainingLog",
 ]
 
 NAMESPACE = "ndx-motor-learning"

@@ -58,7 +58,20 @@ def register_source_kind(kind: str, target: str) -> None:
 
 
 def get_interface_class(kind: str) -> type[BaseDataInterface]:
-    """Import and return the interface class of a source kind."""
+    """Import and return the interface class of a source kind.
+
+    Besides the registered kinds, ``neuroconv:<InterfaceName>`` names any of
+    NeuroConv's own interfaces (e.g. ``neuroconv:ScanImageImagingInterface``), so a
+    spec can mix the lab's formats with every format NeuroConv reads.
+    """
+    if kind.startswith("neuroconv:"):
+        import neuroconv.datainterfaces
+
+        name = kind.partition(":")[2]
+        cls = getattr(neuroconv.datainterfaces, name, None)
+        if cls is None:
+            raise NwbMotorValueError(f"source kind {kind!r}: NeuroConv has no interface named {name!r}")
+        return cls
     try:
         target = SOURCE_KINDS[kind]
     except KeyError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynwb.spec import NWBAttributeSpec, NWBDatasetSpec, NWBGroupSpec
 
-CORE_TYPES = ("LabMetaData", "TimeIntervals", "VectorData", "DynamicTableRegion")
+CORE_TYPES = ("LabMetaData", "TimeIntervals", "VectorData")
 
 
 def _float_attr(name: str, doc: str) -> NWBAttributeSpec:
@@ -87,9 +87,15 @@ def data_types() -> list[NWBGroupSpec]:
                 ),
             ),
             NWBDatasetSpec(
-                name="trial",
-                neurodata_type_inc="DynamicTableRegion",
-                doc="Row of the trials table during which the movement starts.",
+                name="trial_index",
+                neurodata_type_inc="VectorData",
+                dtype="int64",
+                doc=(
+                    "Row index (0-based) of the trial in the file's trials table during "
+                    "which the movement starts, or -1 for a movement outside every trial. "
+                    "An index rather than a DynamicTableRegion, so that a movement can be "
+                    "outside every trial."
+                ),
                 quantity="?",
             ),
         ],

@@ -20,8 +20,16 @@ _EXPORTS: dict[str, str] = {
     "mock_metadata": "nwbmotor.testing._nwbfile",
     "mock_nwbfile": "nwbmotor.testing._nwbfile",
     # imaging movies (nwbmotor/testing/_imaging.py)
+    "ScanImageSession": "nwbmotor.testing._imaging",
+    "SyntheticMovie": "nwbmotor.testing._imaging",
+    "si4_header": "nwbmotor.testing._imaging",
+    "write_scanimage_session": "nwbmotor.testing._imaging",
+    "write_tiff_movie": "nwbmotor.testing._imaging",
+    "write_tiff_pages": "nwbmotor.testing._imaging",
     # segmentation, cell labels, registration, spines (nwbmotor/testing/_segmentation.py)
     # behaviour rig: Ephus, Dispatcher, bitcodes, frames, opto (nwbmotor/testing/_rig.py)
+    "LeverTruth": "nwbmotor.testing._lever",
+    "synthesize_lever_trace": "nwbmotor.testing._lever",
     # network models (nwbmotor/testing/_models.py)
     # whole sessions as NWB files, for the views and analyses (nwbmotor/testing/_sessions.py)
 }

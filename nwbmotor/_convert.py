@@ -1,0 +1,205 @@
+"""``nwbmotor convert``: every session of a spec into its own NWB file.
+
+One NeuroConv converter per session is built from the registered source kinds
+(``nwbmotor._registry``). Sessions are independent: one that fails is reported with
+its error and the others complete. Finished files are skipped on a rerun (resume);
+files left partial by an interrupted run are removed and redone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from nwbmotor._errors import NwbMotorError, NwbMotorValueError
+from nwbmotor._io import PARTIAL_MARKER
+from nwbmotor._metadata import to_neuroconv_metadata
+from nwbmotor._spec import SessionSpec, load_spec
+
+if TYPE_CHECKING:
+    from neuroconv import BaseDataInterface
+    from pynwb import NWBFile
+
+__all__ = ["convert", "convert_session", "build_nwbfile", "SessionOutcome", "ConversionResult"]
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionOutcome:
+    """What happened to one session."""
+
+    subject_id: str
+    session_id: str
+    path: str
+    status: Literal["written", "skipped", "failed"]
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class ConversionResult:
+    """The outcome of every session of a conversion."""
+
+    outcomes: tuple[SessionOutcome, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no session failed."""
+        return all(o.status != "failed" for o in self.outcomes)
+
+    @property
+    def paths(self) -> list[Path]:
+        """Files that exist after the run (written now or before)."""
+        return [Path(o.path) for o in self.outcomes if o.status != "failed"]
+
+    def summary(self) -> str:
+        lines = []
+        for o in self.outcomes:
+            line = f"{o.status:>7}  {o.path}"
+            if o.status == "written":
+                line += f"  ({o.seconds:.1f} s)"
+            if o.message:
+                line += f"\n         {o.message}"
+            lines.append(line)
+        counts = {s: sum(o.status == s for o in self.outcomes) for s in ("written", "skipped", "failed")}
+        lines.append(", ".join(f"{n} {s}" for s, n in counts.items()))
+        return "\n".join(lines)
+
+
+def _build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:
+    from nwbmotor._registry import get_interface_class
+
+    interfaces = {kind: get_interface_class(kind)(**args) for kind, args in session.sources.items()}
+    for interface in interfaces.values():
+        link = getattr(interface, "link_session", None)
+        if link is not None:
+            link(interfaces)
+    return interfaces
+
+
+def build_nwbfile(session: SessionSpec) -> tuple[NWBFile, dict[str, BaseDataInterface]]:
+    """Build the in-memory NWBFile of one session, and the interfaces that filled it.
+
+    The spec's subject and session metadata override what the interfaces report.
+    """
+    from neuroconv import ConverterPipe
+    from neuroconv.utils import dict_deep_update
+
+    interfaces = _build_interfaces(session)
+    converter = ConverterPipe(data_interfaces=interfaces)
+    ours = to_neuroconv_metadata(session.subject, session.session, session.shared)
+    metadata = dict_deep_update(converter.get_metadata(), ours)
+    return converter.create_nwbfile(metadata=metadata), interfaces
+
+
+def _output_path(output_dir: Path, session: SessionSpec, backend: str) -> Path:
+    path = output_dir / session.relative_path
+    return path.with_suffix(".nwb.zarr") if backend == "zarr" else path
+
+
+def _remove_partials(target: Path) -> None:
+    import shutil
+
+    if not target.parent.is_dir():
+        return
+    for stale in target.parent.glob(f"{PARTIAL_MARKER}*-{target.name}"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def convert_session(
+    session: SessionSpec,
+    output_dir: str | os.PathLike[str],
+    *,
+    backend: Literal["hdf5", "zarr"] = "hdf5",
+    overwrite: bool = False,
+) -> SessionOutcome:
+    """Convert one session; never raises for bad input, the outcome says what went wrong.
+
+    Parameters
+    ----------
+    session : SessionSpec
+        From :func:`nwbmotor.load_spec`.
+    output_dir : str or PathLike
+        Root of the DANDI layout.
+    backend : {"hdf5", "zarr"}
+    overwrite : bool, default False
+        Redo a session whose file exists; otherwise it is skipped.
+    """
+    from nwbmotor._write import write_nwbfile
+
+    target = _output_path(Path(output_dir), session, backend)
+    ids = {"subject_id": session.subject.subject_id, "session_id": session.session.session_id}
+    _remove_partials(target)
+    if target.exists() and not overwrite:
+        return SessionOutcome(**ids, path=str(target), status="skipped",
+                              message="exists; pass --overwrite to redo it")
+    start = time.perf_counter()
+    try:
+        nwbfile, interfaces = build_nwbfile(session)
+        write_nwbfile(nwbfile, target, backend=backend, overwrite=overwrite, finalizers=interfaces.values())
+    except NwbMotorError as exc:
+        return SessionOutcome(**ids, path=str(target), status="failed", message=str(exc))
+    except Exception as exc:  # noqa: BLE001 - one failing session must not stop the others
+        return SessionOutcome(**ids, path=str(target), status="failed",
+                              message=f"unexpected {type(exc).__name__}: {exc}")
+    return SessionOutcome(**ids, path=str(target), status="written", seconds=time.perf_counter() - start)
+
+
+def convert(
+    spec: str | os.PathLike[str],
+    *,
+    output_dir: str | os.PathLike[str] = "nwb",
+    backend: Literal["hdf5", "zarr"] = "hdf5",
+    workers: int = 1,
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> ConversionResult:
+    """Convert every session of a spec to ``<output_dir>/sub-<s>/sub-<s>_ses-<t>.nwb``.
+
+    The whole spec is checked first (:func:`nwbmotor.load_spec`); a spec error stops
+    the run before anything is written. Then each session is converted on its own.
+
+    Parameters
+    ----------
+    spec : str or PathLike
+        The YAML spec.
+    output_dir : str or PathLike, default "nwb"
+    backend : {"hdf5", "zarr"}, default "hdf5"
+    workers : int, default 1
+        Sessions converted in parallel, on a dask.distributed LocalCluster.
+    scheduler : str, optional
+        Address of an existing dask scheduler to use instead of a LocalCluster.
+    overwrite : bool, default False
+        Redo sessions whose files exist (they are skipped otherwise: reruns resume).
+    progress : bool, default True
+        Show a progress bar over sessions.
+
+    Returns
+    -------
+    ConversionResult
+        ``result.ok`` is False if any session failed.
+
+    Raises
+    ------
+    NwbMotorValueError
+        If the spec has problems (each named by its key path).
+    """
+    from nwbmotor._batch import run_jobs
+
+    if workers < 1:
+        raise NwbMotorValueError(f"workers must be at least 1, got {workers}")
+    checked = load_spec(spec)
+    kwargs: dict[str, Any] = {"output_dir": Path(output_dir), "backend": backend, "overwrite": overwrite}
+    outcomes: Sequence[SessionOutcome] = run_jobs(
+        convert_session, list(checked), kwargs=kwargs, workers=workers, scheduler=scheduler,
+        progress=progress, label="sessions",
+        cleanup=lambda s: _remove_partials(_output_path(Path(output_dir), s, backend)),
+    )
+    return ConversionResult(tuple(outcomes))

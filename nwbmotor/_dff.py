@@ -1,0 +1,319 @@
+"""Numpy cores of the dF/F baseline and of the loess smoother (Peters et al. 2014).
+
+Shared by the Suite2p converter (which writes DfOverF) and by the analysis layer
+(:func:`nwbmotor.analysis.compute_dff`, :func:`nwbmotor.analysis.detect_events`), so it
+imports neither pynwb nor xarray.
+
+Baseline algorithm, per ROI, iterated until the set of excluded frames stops changing
+(fewer than 0.1 % of frames change, at most 5 rounds):
+
+1. moving baseline: mean of the not-excluded frames in a 1-min window; excluded frames
+   are filled by linear interpolation;
+2. residual = F - baseline, smoothed with loess (30 frames);
+3. mode and sigma of the smoothed residual by a one-component Gaussian fitted to its
+   histogram (around the peak, so transients do not bias it);
+4. frames above mode + 2 sigma are active; padded by 2.5 s they are excluded.
+
+The final baseline is the moving baseline plus the mode offset;
+dF/F = (F - B) / B. An ROI with >= 95 % active frames, any NaN, or a non-positive
+baseline is marked invalid.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+
+__all__ = ["DFF_PRESETS", "dff_from_fluorescence", "loess_smooth"]
+
+#: Named parameter sets of the baseline. ``peters2014`` is the paper's method.
+DFF_PRESETS: dict[str, dict[str, Any]] = {
+    "peters2014": {
+        "baseline_window_s": 60.0,
+        "loess_frames": 30,
+        "loess_degree": 2,
+        "active_sd": 2.0,
+        "pad_s": 2.5,
+        "max_iterations": 5,
+        "convergence_fraction": 0.001,
+        "max_active_fraction": 0.95,
+        "histogram_bins": 200,
+    },
+}
+
+
+# --------------------------------------------------------------------------- loess
+
+
+def _tricube(d: NDArray[np.float64]) -> NDArray[np.float64]:
+    d = np.clip(np.abs(d), 0.0, 1.0)
+    return (1.0 - d**3) ** 3
+
+
+def _fit_row(offsets: NDArray[np.float64], degree: int) -> NDArray[np.float64]:
+    """Weights that give the local polynomial's value at offset 0 from window values."""
+    scale = np.abs(offsets).max() + 1.0
+    w = _tricube(offsets / scale)
+    x = np.vander(offsets, degree + 1, increasing=True)
+    xtw = x.T * w
+    # value at 0 = first coefficient of (X' W X)^-1 X' W y
+    return np.linalg.solve(xtw @ x, xtw)[0]
+
+
+@lru_cache(maxsize=32)
+def _loess_kernels(window: int, degree: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Interior kernel (length ``window``) and the left-edge rows (half, window)."""
+    half = window // 2
+    offsets = np.arange(-half, half + 1, dtype=np.float64)
+    interior = _fit_row(offsets, degree)
+    # near the left edge the window is shifted to keep ``window`` points (as MATLAB does)
+    edges = np.empty((half, window))
+    for i in range(half):
+        edges[i] = _fit_row(np.arange(window, dtype=np.float64) - i, degree)
+    return interior, edges
+
+
+def loess_smooth(
+    y: NDArray[np.floating], span: int = 30, *, degree: int = 2, axis: int = -1
+) -> NDArray[np.float64]:
+    """Smooth by local polynomial regression with tricube weights (loess).
+
+    Each sample is replaced by the value at that sample of a polynomial of ``degree``
+    fitted by weighted least squares to ``span`` neighbouring samples (``span`` is
+    rounded up to an odd window). Near the ends the window is shifted so that it keeps
+    its length, as MATLAB's ``smooth(y, span, 'loess')`` does. The interior is one
+    convolution, so the cost is that of a 31-tap filter.
+
+    Parameters
+    ----------
+    y : ndarray
+        Samples; must not contain NaN.
+    span : int
+        Number of samples in each local fit (30 in Peters et al. 2014).
+    degree : {1, 2}
+        Local polynomial degree: 2 is MATLAB's ``loess``, 1 its ``lowess``.
+    axis : int
+        Axis along which to smooth.
+
+    Returns
+    -------
+    ndarray
+        Smoothed samples, same shape as ``y``, float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(200.0)
+    >>> bool(np.allclose(loess_smooth(0.5 * t**2 - t), 0.5 * t**2 - t))
+    True
+    """
+    if degree not in (1, 2):
+        raise NwbMotorValueError(f"loess_smooth: degree must be 1 or 2, got {degree!r}")
+    if int(span) < 3:
+        raise NwbMotorValueError(f"loess_smooth: span must be >= 3 samples, got {span!r}")
+    y = np.asarray(y, dtype=np.float64)
+    y = np.moveaxis(y, axis, -1)
+    n = y.shape[-1]
+    window = int(span) | 1  # odd
+    window = min(window, n if n % 2 else n - 1)
+    if window <= degree + 1:
+        return np.moveaxis(y.copy(), -1, axis)
+    interior, edges = _loess_kernels(window, degree)
+    out = ndimage.correlate1d(y, interior, axis=-1, mode="constant")
+    half = window // 2
+    if half:
+        out[..., :half] = y[..., :window] @ edges.T
+        out[..., n - half :] = (y[..., n - window :][..., ::-1] @ edges.T)[..., ::-1]
+    return np.moveaxis(out, -1, axis)
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def _moving_mean_on(
+    f: NDArray[np.float64], keep: NDArray[np.bool_], window: int
+) -> NDArray[np.float64]:
+    """Mean over kept frames in a centred window; frames with none kept are interpolated."""
+    num = ndimage.uniform_filter1d(np.where(keep, f, 0.0), window, axis=-1, mode="nearest")
+    den = ndimage.uniform_filter1d(keep.astype(np.float64), window, axis=-1, mode="nearest")
+    ok = keep & (den > 1e-9)
+    base = np.empty_like(f)
+    frames = np.arange(f.shape[-1])
+    for i in range(f.shape[0]):
+        good = ok[i]
+        if good.all():
+            base[i] = num[i] / den[i]
+        elif good.any():
+            base[i] = np.interp(frames, frames[good], num[i, good] / den[i, good])
+        else:
+            base[i] = np.nanmedian(f[i]) if np.isfinite(f[i]).any() else np.nan
+    return base
+
+
+def _gaussian_mode(x: NDArray[np.float64], bins: int) -> tuple[float, float]:
+    """Mode and sigma of ``x`` from a Gaussian fitted to the peak of its histogram."""
+    lo, hi = np.percentile(x, [0.5, 99.5])
+    if not hi > lo:
+        return float(np.median(x)), float(max(np.std(x), 1e-12))
+    counts, edges = np.histogram(x, bins=bins, range=(lo, hi))
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    peak = int(np.argmax(counts))
+    top = counts >= 0.2 * counts[peak]
+    # the contiguous run of bins around the peak above 20 % of it
+    left = peak
+    while left > 0 and top[left - 1]:
+        left -= 1
+    right = peak
+    while right < bins - 1 and top[right + 1]:
+        right += 1
+    sel = slice(left, right + 1)
+    if right - left >= 2:
+        c = centres[sel]
+        logc = np.log(counts[sel].astype(np.float64))
+        a, b, _ = np.polyfit(c - centres[peak], logc, 2, w=np.sqrt(counts[sel]))
+        if a < 0:
+            mode = centres[peak] - b / (2 * a)
+            sigma = float(np.sqrt(-1.0 / (2 * a)))
+            if lo <= mode <= hi:
+                return float(mode), sigma
+    med = float(np.median(x))
+    return med, float(max(1.4826 * np.median(np.abs(x - med)), 1e-12))
+
+
+def dff_from_fluorescence(
+    F: NDArray[np.floating],
+    frame_rate: float,
+    *,
+    preset: str = "peters2014",
+    **overrides: Any,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """dF/F with the iterative baseline of Peters et al. 2014.
+
+    Parameters
+    ----------
+    F : ndarray of shape (n_rois, n_frames)
+        Raw fluorescence (neuropil-corrected or not), any positive scale.
+    frame_rate : float
+        Imaging frame rate in Hz (about 28 in the study).
+    preset : str
+        Name of a parameter set in :data:`DFF_PRESETS` (``"peters2014"``).
+    **overrides
+        Any preset parameter: ``baseline_window_s`` (60), ``loess_frames`` (30),
+        ``loess_degree`` (2), ``active_sd`` (2), ``pad_s`` (2.5), ``max_iterations``
+        (5), ``convergence_fraction`` (0.001: an ROI stops iterating when fewer frames
+        than this fraction change state), ``max_active_fraction`` (0.95),
+        ``histogram_bins`` (200).
+
+    Returns
+    -------
+    dff : ndarray of shape (n_rois, n_frames)
+        (F - B) / B; NaN where F is NaN.
+    baseline : ndarray of shape (n_rois, n_frames)
+        The baseline B.
+    valid : ndarray of bool, shape (n_rois,)
+        False for an ROI with >= 95 % active frames, any NaN, or a baseline <= 0.
+
+    Raises
+    ------
+    NwbMotorValueError
+        On a bad shape, frame rate, preset or parameter name.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> F = 100 + rng.normal(0, 1, (3, 5000))
+    >>> F[:, 2000:2040] += 50
+    >>> dff, base, valid = dff_from_fluorescence(F, 28.0)
+    >>> bool(valid.all()), bool(abs(np.median(dff)) < 0.01), bool(dff[0, 2020] > 0.4)
+    (True, True, True)
+    """
+    if preset not in DFF_PRESETS:
+        raise NwbMotorValueError(
+            f"dff_from_fluorescence: preset must be one of {sorted(DFF_PRESETS)}, got {preset!r}"
+        )
+    params = dict(DFF_PRESETS[preset])
+    unknown = set(overrides) - set(params)
+    if unknown:
+        raise NwbMotorValueError(
+            f"dff_from_fluorescence: unknown parameter(s) {sorted(unknown)}; "
+            f"expected any of {sorted(params)}"
+        )
+    params.update(overrides)
+    try:
+        F = np.asarray(F, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise NwbMotorTypeError(f"dff_from_fluorescence: F must be numeric, got {err}") from None
+    if F.ndim != 2:
+        raise NwbMotorValueError(
+            f"dff_from_fluorescence: F must have shape (n_rois, n_frames), got shape {F.shape}"
+        )
+    if not (np.isfinite(frame_rate) and frame_rate > 0):
+        raise NwbMotorValueError(
+            f"dff_from_fluorescence: frame_rate must be a positive number of Hz, got {frame_rate!r}"
+        )
+    n_rois, n_frames = F.shape
+    if n_frames < 2:
+        raise NwbMotorValueError(
+            f"dff_from_fluorescence: F needs at least 2 frames per ROI, got {n_frames}"
+        )
+    if n_rois == 0:
+        empty = np.empty((0, n_frames))
+        return empty, empty.copy(), np.zeros(0, dtype=bool)
+
+    nan = ~np.isfinite(F)
+    has_nan = nan.any(axis=1)
+    work = F.copy()
+    frames = np.arange(n_frames)
+    for i in np.flatnonzero(has_nan):
+        good = ~nan[i]
+        work[i] = np.interp(frames, frames[good], F[i, good]) if good.any() else 0.0
+
+    window = max(int(round(params["baseline_window_s"] * frame_rate)), 1)
+    pad = int(round(params["pad_s"] * frame_rate))
+    keep = np.ones_like(work, dtype=bool)
+    active = np.zeros_like(keep)
+    modes = np.zeros(n_rois)
+    sigmas = np.ones(n_rois)
+    base = np.empty_like(work)
+    todo = np.arange(n_rois)  # ROIs whose exclusion mask still changes
+    for _ in range(int(params["max_iterations"])):
+        if todo.size == 0:
+            break
+        base[todo] = _moving_mean_on(work[todo], keep[todo], window)
+        smooth = loess_smooth(
+            work[todo] - base[todo], int(params["loess_frames"]), degree=int(params["loess_degree"])
+        )
+        for j, i in enumerate(todo):
+            modes[i], sigmas[i] = _gaussian_mode(smooth[j], int(params["histogram_bins"]))
+        act = smooth > (modes[todo] + params["active_sd"] * sigmas[todo])[:, None]
+        active[todo] = act
+        excluded = (
+            ndimage.maximum_filter1d(act, 2 * pad + 1, axis=-1, mode="constant")
+            if pad > 0
+            else act
+        )
+        new_keep = ~excluded
+        # an ROI with nothing left to fit keeps its previous mask
+        empty = ~new_keep.any(axis=1)
+        new_keep[empty] = keep[todo][empty]
+        changed = (new_keep != keep[todo]).mean(axis=1) > params["convergence_fraction"]
+        keep[todo] = new_keep
+        todo = todo[changed]
+    baseline = base + modes[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dff = (work - baseline) / baseline
+    dff[nan] = np.nan
+    active_fraction = active.mean(axis=1)
+    valid = (
+        ~has_nan
+        & (active_fraction < params["max_active_fraction"])
+        & (baseline > 0).all(axis=1)
+    )
+    return dff, baseline, valid

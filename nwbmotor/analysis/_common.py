@@ -1,0 +1,212 @@
+"""Shared plumbing of the analyses: reading the session view's variables, frame maths.
+
+Private: nothing here is public API. Every check raises an :class:`NwbMotorValueError`
+naming the function, the variable, what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+
+__all__: list[str] = []
+
+
+def session_name(ds: xr.Dataset | xr.DataArray) -> str:
+    sid = ds.attrs.get("session_id", "")
+    return f"session {sid!r}" if sid else "session"
+
+
+def require_dataset(obj: Any, func: str) -> xr.Dataset:
+    if not isinstance(obj, xr.Dataset):
+        raise NwbMotorTypeError(
+            f"{func}: expected the session view (xarray.Dataset, from nwbmotor.open_session), "
+            f"got {type(obj).__name__}"
+        )
+    return obj
+
+
+def require_var(ds: xr.Dataset, name: str, func: str, dims: tuple[str, ...] | None = None) -> xr.DataArray:
+    if name not in ds.variables:
+        raise NwbMotorValueError(
+            f"{func}: {session_name(ds)} has no variable {name!r}; expected it"
+            + (f" on dims {dims}" if dims else "")
+            + f"; found variables {sorted(map(str, ds.data_vars))}"
+        )
+    var = ds[name]
+    if dims is not None and tuple(var.dims) != dims:
+        raise NwbMotorValueError(
+            f"{func}: {session_name(ds)} variable {name!r} has dims {var.dims}, expected {dims}"
+        )
+    return var
+
+
+def as_activity(da: Any, func: str, name: str = "activity") -> xr.DataArray:
+    """Check an activity-like DataArray (time, unit); return it with dims in that order."""
+    if isinstance(da, xr.Dataset):
+        da = require_var(da, name, func)
+    if not isinstance(da, xr.DataArray):
+        raise NwbMotorTypeError(
+            f"{func}: {name} must be an xarray.DataArray with dims ('time', 'unit'), "
+            f"got {type(da).__name__}"
+        )
+    if set(da.dims) != {"time", "unit"}:
+        raise NwbMotorValueError(
+            f"{func}: {name} must have dims ('time', 'unit'), got {da.dims}"
+        )
+    da = da.transpose("time", "unit")
+    if da.sizes["time"] == 0 or da.sizes["unit"] == 0:
+        raise NwbMotorValueError(
+            f"{func}: {name} is empty (shape {dict(da.sizes)}); the session has no activity"
+        )
+    if "time" not in da.coords:
+        raise NwbMotorValueError(f"{func}: {name} has no 'time' coordinate (seconds)")
+    return da
+
+
+def frame_rate(time: NDArray[np.float64], func: str) -> float:
+    """Frames per second from a time coordinate; checks it increases."""
+    time = np.asarray(time, dtype=np.float64)
+    if time.size < 2:
+        raise NwbMotorValueError(f"{func}: need at least 2 frames, got {time.size}")
+    dt = np.diff(time)
+    if not np.all(np.isfinite(dt)) or np.any(dt <= 0):
+        raise NwbMotorValueError(
+            f"{func}: the 'time' coordinate must increase strictly and be finite"
+        )
+    return float(1.0 / np.median(dt))
+
+
+def unit_mask(da: xr.DataArray | xr.Dataset, cell_types: tuple[str, ...] | None) -> NDArray[np.bool_]:
+    """Units of the given cell types that are not excluded (all if coords absent)."""
+    n = da.sizes["unit"]
+    mask = np.ones(n, bool)
+    if cell_types is not None and "cell_type" in da.coords:
+        mask &= np.isin(np.asarray(da["cell_type"].values).astype(str), list(cell_types))
+    if "excluded" in da.coords:
+        mask &= ~np.asarray(da["excluded"].values, dtype=bool)
+    return mask
+
+
+def select_units(units: Any, n: int, func: str) -> NDArray[np.bool_]:
+    """A bool mask over units from None (all), a bool DataArray/array, or indices."""
+    if units is None:
+        return np.ones(n, bool)
+    arr = np.asarray(units.values if isinstance(units, xr.DataArray) else units)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise NwbMotorValueError(
+                f"{func}: units mask has {arr.shape[0] if arr.ndim else 0} entries, "
+                f"the activity has {n} units; lengths must match"
+            )
+        return arr
+    mask = np.zeros(n, bool)
+    try:
+        mask[arr.astype(int)] = True
+    except (IndexError, ValueError):
+        raise NwbMotorValueError(f"{func}: units must be a bool mask or indices < {n}") from None
+    return mask
+
+
+def events_of(session: xr.Dataset, events: xr.DataArray | None, func: str) -> xr.DataArray:
+    """The event matrix: ``events`` if given, else ``session['events']``, else detected."""
+    if events is None:
+        if "events" in session.data_vars:
+            events = session["events"]
+        else:
+            from nwbmotor.analysis._events import detect_events
+
+            events = detect_events(as_activity(session, func))
+    events = as_activity(events, func, "events")
+    if "activity" in session.data_vars and session["activity"].sizes.get("time") != events.sizes["time"]:
+        raise NwbMotorValueError(
+            f"{func}: events have {events.sizes['time']} frames, the session's activity has "
+            f"{session['activity'].sizes['time']}; lengths must match"
+        )
+    return events
+
+
+def trial_var(ds: xr.Dataset, name: str, func: str) -> NDArray[Any]:
+    var = require_var(ds, name, func)
+    if var.dims != ("trial",):
+        raise NwbMotorValueError(f"{func}: {name!r} must be on dim 'trial', got dims {var.dims}")
+    return np.asarray(var.values)
+
+
+def cued_rewarded(ds: xr.Dataset, func: str) -> NDArray[np.bool_]:
+    """Cued-rewarded trials: the trial column if present, else the science.md definition.
+
+    Rewarded, movement onset after the cue, and no lever movement in the 100 ms
+    before the cue.
+    """
+    if "cued_rewarded" in ds.data_vars:
+        return trial_var(ds, "cued_rewarded", func).astype(bool)
+    rewarded = trial_var(ds, "rewarded", func).astype(bool)
+    cue = trial_var(ds, "cue_time", func).astype(float)
+    onset = trial_var(ds, "movement_onset", func).astype(float)
+    out = rewarded & (onset > cue)
+    if "movement_start_time" in ds.data_vars:
+        ms = np.asarray(ds["movement_start_time"].values, float)
+        me = np.asarray(ds["movement_stop_time"].values, float)
+        for i in np.flatnonzero(out):
+            if np.any((ms < cue[i]) & (me > cue[i] - 0.1)):
+                out[i] = False
+    return out
+
+
+def onset_frames(
+    onsets: NDArray[np.float64],
+    time: NDArray[np.float64],
+    window: tuple[int, int],
+    func: str,
+    what: str = "trials",
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Nearest frame of each onset, and which windows lie fully inside the recording."""
+    fs = frame_rate(time, func)
+    onsets = np.asarray(onsets, float)
+    finite = np.isfinite(onsets)
+    idx = np.zeros(onsets.size, np.int64)
+    idx[finite] = np.round((onsets[finite] - time[0]) * fs).astype(np.int64)
+    inside = finite & (idx + window[0] >= 0) & (idx + window[1] < time.size)
+    return idx, inside
+
+
+def gather(
+    values: NDArray[np.floating], frames: NDArray[np.int64], window: tuple[int, int]
+) -> NDArray[np.float64]:
+    """values (time, unit) at frames + [window0 .. window1] -> (n, n_rel, unit)."""
+    rel = np.arange(window[0], window[1] + 1)
+    return np.asarray(values)[frames[:, None] + rel[None, :]]
+
+
+def no_trials_error(func: str, ds: xr.Dataset, what: str, n_total: int, n_outside: int) -> NwbMotorValueError:
+    if n_total == 0:
+        return NwbMotorValueError(f"{func}: {session_name(ds)} has no {what}; expected at least one")
+    return NwbMotorValueError(
+        f"{func}: {session_name(ds)}: all {n_total} {what} fall outside the recording "
+        f"({n_outside} outside); check that trial times and activity share the session clock"
+    )
+
+
+def pearson_rows(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Pearson r between every pair of rows; NaN for a constant row."""
+    x = np.asarray(x, float)
+    x = x - x.mean(axis=1, keepdims=True)
+    norm = np.sqrt((x**2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = x / norm[:, None]
+        r = z @ z.T
+    bad = ~(norm > 0)
+    r[bad, :] = np.nan
+    r[:, bad] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
+def upper(r: NDArray[np.float64]) -> NDArray[np.float64]:
+    i, j = np.triu_indices(r.shape[0], 1)
+    return r[i, j]

@@ -1,0 +1,407 @@
+"""The modular network of Feulner et al. (2022): train, adapt to a rotation, test.
+
+Three tanh rate modules (upstream → PMd → M1) learn the 8-target centre-out task by
+backpropagation through time (:mod:`nwbmotor.models._bptt`, numpy only). The trained
+network then adapts to a 30° visuomotor rotation twice, from the same start, with the
+output weights frozen: under H_input only the upstream module's weights learn, under
+H_local only the PMd and M1 weights. Test trials of every phase, the network snapshots
+and the training log come back as a :class:`~nwbmotor.models.ModelSession`.
+
+Sizes
+-----
+The paper's sizes (``preset="paper"``: 400 units per module, 400 steps of 10 ms,
+500 updates of 80 trials, Adam lr 1e-4) take hours in numpy. The default preset keeps
+the task in seconds (a 4 s trial, target at 1.65 s, go at 2.82 s, τ = 50 ms) on a
+coarser grid and a smaller network, and trains with a larger learning rate:
+100 units per module, 100 steps of 40 ms (α = 0.8), 300 updates of 32 trials,
+lr 3e-3 for training and 1e-3 for adaptation. It runs in about a minute on two cores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor.models._bptt import (
+    CONNECTIONS,
+    MODULES,
+    Adam,
+    clip_by_global_norm,
+    forward,
+    init_params,
+    loss_and_grads,
+)
+from nwbmotor.models._centre_out import CentreOutTask
+from nwbmotor.models._session import ModelSession, NetworkSnapshot
+
+__all__ = [
+    "HYPOTHESES",
+    "MODULE_LABELS",
+    "PRESETS",
+    "ModularRnnOptions",
+    "run_modular_rnn",
+    "simulate_snapshot",
+]
+
+#: Module names as written to the units table.
+MODULE_LABELS: dict[str, str] = {"upstream": "upstream", "pmd": "PMd", "m1": "M1"}
+#: Internal parameter name -> (weight name in the snapshot).
+_WEIGHT_NAMES: dict[str, str] = {
+    "upstream_input": "W_upstream_in",
+    "upstream_recurrent": "W_upstream_rec",
+    "pmd_input": "W_PMd_in",
+    "pmd_recurrent": "W_PMd_rec",
+    "upstream_to_pmd": "W_upstream_to_PMd",
+    "m1_recurrent": "W_M1_rec",
+    "pmd_to_m1": "W_PMd_to_M1",
+    "output": "W_out",
+}
+#: Which parameters learn during adaptation: a module's weights are its incoming weights.
+HYPOTHESES: dict[str, tuple[str, ...]] = {
+    "input": ("upstream_input", "upstream_recurrent"),
+    "local": ("pmd_input", "pmd_recurrent", "upstream_to_pmd", "m1_recurrent", "pmd_to_m1"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModularRnnOptions:
+    """Sizes and learning parameters of :func:`run_modular_rnn` (defaults: small preset).
+
+    Parameters
+    ----------
+    n_units : int
+        Units per module.
+    n_steps : int
+        Euler steps per trial; the trial lasts ``trial_duration`` seconds.
+    trial_duration : float
+        Seconds per trial (the paper: 400 steps × 10 ms = 4 s).
+    tau : float
+        Time constant in seconds; α = dt / τ.
+    n_updates, batch, lr : int, int, float
+        Training: Adam updates, random trials per update, learning rate.
+    n_adapt, adapt_lr : int, float
+        Adaptation: single-trial updates and their learning rate.
+    rotation : float
+        Visuomotor rotation in degrees.
+    clip : float
+        Gradient-norm clip of every update.
+    weight_reg, recurrent_reg, rate_reg : float
+        Loss weights of Σ‖W‖² (input, inter-module, output), Σ‖W_rec‖² and mean(r²).
+    recurrent_gain : float
+        Initial recurrent weights ~ N(0, g²/N).
+    init_range : float
+        Initial states ~ U(−init_range, init_range).
+    blas_threads : int or None
+        BLAS threads during the run (1 is fastest for these small matrices on a busy
+        machine; None leaves the library's setting).
+    """
+
+    n_units: int = 100
+    n_steps: int = 100
+    trial_duration: float = 4.0
+    tau: float = 0.05
+    n_updates: int = 300
+    batch: int = 32
+    lr: float = 3e-3
+    n_adapt: int = 100
+    adapt_lr: float = 1e-3
+    adapt_weight_reg: bool = False
+    rotation: float = 30.0
+    clip: float = 0.2
+    weight_reg: float = 1e-3
+    recurrent_reg: float = 1e-3
+    rate_reg: float = 0.8
+    recurrent_gain: float = 1.0
+    init_range: float = 0.1
+    blas_threads: int | None = 1
+
+    def __post_init__(self) -> None:
+        for name in ("n_units", "n_steps", "n_updates", "batch", "n_adapt"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise NwbMotorTypeError(f"run_modular_rnn: option {name!r} expected an integer, got {value!r}")
+            low = 0 if name in ("n_updates", "n_adapt") else 1
+            if value < low:
+                raise NwbMotorValueError(f"run_modular_rnn: option {name!r} expected an integer >= {low}, got {value}")
+        for name in ("trial_duration", "tau", "lr", "adapt_lr", "clip", "rotation", "weight_reg", "recurrent_reg",
+                     "rate_reg", "recurrent_gain", "init_range"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise NwbMotorTypeError(f"run_modular_rnn: option {name!r} expected a number, got {value!r}")
+            if not np.isfinite(value) or (name != "rotation" and value < 0):
+                raise NwbMotorValueError(f"run_modular_rnn: option {name!r} expected a finite number >= 0, got {value}")
+        if self.tau == 0 or self.trial_duration == 0:
+            raise NwbMotorValueError("run_modular_rnn: options 'tau' and 'trial_duration' expected > 0, got 0")
+        task = self.task
+        if self.alpha > 1.0:
+            raise NwbMotorValueError(
+                f"run_modular_rnn: dt/tau = {self.alpha:.3g} > 1 makes forward Euler unstable; expected "
+                f"n_steps >= trial_duration / tau = {self.trial_duration / self.tau:.0f}, got n_steps={self.n_steps}"
+            )
+        if not 0 < task.loss_start < task.target_step < task.go_step < self.n_steps:
+            raise NwbMotorValueError(
+                f"run_modular_rnn: n_steps={self.n_steps} is too coarse for the task timing (loss start, target, "
+                f"go at steps {task.loss_start}, {task.target_step}, {task.go_step}); expected n_steps >= 10"
+            )
+
+    @property
+    def dt(self) -> float:
+        return self.trial_duration / self.n_steps
+
+    @property
+    def alpha(self) -> float:
+        return self.dt / self.tau
+
+    @property
+    def task(self) -> CentreOutTask:
+        scale = self.trial_duration / 4.0
+        return CentreOutTask(
+            n_steps=self.n_steps, dt=self.dt, target_time=1.65 * scale, go_time=2.82 * scale,
+            loss_start_time=0.5 * scale, reaction_time=0.1 * scale, reach_duration=0.5 * scale,
+        )
+
+
+#: Named option sets. "paper" is Feulner et al.'s size (hours in numpy).
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "paper": {"n_units": 400, "n_steps": 400, "n_updates": 500, "batch": 80, "lr": 1e-4, "adapt_lr": 1e-4},
+}
+
+
+@contextlib.contextmanager
+def _blas_threads(n: int | None) -> Iterator[None]:
+    if n is None:
+        yield
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: only a speed setting
+        yield
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
+
+
+def _initial_states(rng: np.random.Generator, n_trials: int, opts: ModularRnnOptions) -> dict[str, np.ndarray]:
+    return {m: rng.uniform(-opts.init_range, opts.init_range, (n_trials, opts.n_units)) for m in MODULES}
+
+
+def _train(params: dict[str, np.ndarray], opts: ModularRnnOptions, rng: np.random.Generator, *, rotation: float,
+           trainable: tuple[str, ...], n_updates: int, batch: int, lr: float, phase: str,
+           log: dict[str, list[Any]], progress: Any, weight_reg: bool = True) -> None:
+    task = opts.task
+    adam = Adam(lr)
+    for it in range(n_updates):
+        ids = rng.integers(0, task.n_targets, batch)
+        inputs, targets = task.trials(ids, rotation)
+        x0 = _initial_states(rng, batch, opts)
+        terms, grads, _ = loss_and_grads(
+            params, inputs, targets, x0, opts.alpha, loss_start=task.loss_start,
+            weight_reg=opts.weight_reg if weight_reg else 0.0,
+            recurrent_reg=opts.recurrent_reg if weight_reg else 0.0, rate_reg=opts.rate_reg, trainable=trainable,
+        )
+        norm = clip_by_global_norm(grads, opts.clip)
+        adam.step(params, grads)
+        log["iteration"].append(len(log["iteration"]))
+        log["phase"].append(phase)
+        log["loss"].append(terms["total"])
+        log["mse"].append(terms["mse"])
+        log["grad_norm"].append(norm)
+        log["learning_rate"].append(lr)
+        log["batch_size"].append(batch)
+        log["rotation"].append(rotation)
+        if progress is not None:
+            progress.update(1)
+            progress.set_postfix(phase=phase, mse=f"{terms['mse']:.4f}", refresh=False)
+
+
+def simulate_snapshot(snapshot: NetworkSnapshot, inputs: np.ndarray, initial_states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Re-run a modular-network snapshot on given inputs.
+
+    Parameters
+    ----------
+    snapshot : NetworkSnapshot
+        A snapshot written by :func:`run_modular_rnn` (weights named ``W_upstream_in``, ...).
+    inputs : ndarray of shape (n_trials, n_steps, 3)
+    initial_states : ndarray of shape (n_trials, 3 * n_units)
+        Initial x of every unit, modules in the order upstream, PMd, M1.
+
+    Returns
+    -------
+    rates : ndarray of shape (n_trials, n_steps, 3 * n_units)
+    outputs : ndarray of shape (n_trials, n_steps, 2)
+
+    Examples
+    --------
+    >>> s = run_modular_rnn(n_units=8, n_steps=40, n_updates=2, batch=2, n_adapt=1)  # doctest: +SKIP
+    >>> snap = s.snapshot("trained")  # doctest: +SKIP
+    """
+    params = {key: snapshot.weights[name] for key, name in _WEIGHT_NAMES.items()}
+    params["output_bias"] = snapshot.biases["output"]
+    n_units = params["upstream_recurrent"].shape[0]
+    x0 = {m: initial_states[:, i * n_units:(i + 1) * n_units] for i, m in enumerate(MODULES)}
+    traj = forward(params, np.asarray(inputs, dtype=float), x0, snapshot.dt / snapshot.tau)
+    rates = np.concatenate([traj.rates[m] for m in MODULES], axis=2)
+    return rates, traj.outputs
+
+
+def _snapshot(phase: str, params: dict[str, np.ndarray], opts: ModularRnnOptions, x0: np.ndarray) -> NetworkSnapshot:
+    connections: dict[str, tuple[str, str]] = {}
+    for key, name in _WEIGHT_NAMES.items():
+        if key == "output":
+            connections[name] = ("output", MODULE_LABELS["m1"])
+        else:
+            post, pre = CONNECTIONS[key]
+            connections[name] = (MODULE_LABELS[post], "input" if pre == "input" else MODULE_LABELS[pre])
+    return NetworkSnapshot(
+        phase=phase, tau=opts.tau, dt=opts.dt, nonlinearity="tanh",
+        weights={name: params[key].copy() for key, name in _WEIGHT_NAMES.items()},
+        biases={"output": params["output_bias"].copy()},
+        noise_std=0.0, initial_state=x0, connections=connections,
+    )
+
+
+def run_modular_rnn(*, seed: int = 0, progress: bool = False, preset: str = "default", **options: Any) -> ModelSession:
+    """Train the modular network, adapt it under H_input and H_local, and test every phase.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of every random draw (weights, trials, initial states): same seed, same run.
+    progress : bool
+        Show a tqdm progress bar of the updates.
+    preset : {"default", "paper"}
+        Base option set; "paper" is Feulner et al.'s size (hours in numpy).
+    **options
+        Any field of :class:`ModularRnnOptions`, overriding the preset.
+
+    Returns
+    -------
+    ModelSession
+        Units (upstream, PMd, M1 modules), 40 test trials (8 targets × phases
+        "untrained", "trained" without rotation; "before_adaptation", "adapted_input",
+        "adapted_local" under the rotation), network snapshots "untrained", "trained",
+        "adapted_input", "adapted_local", and the training log (iteration, loss, mse,
+        phase "train" / "adapt_input" / "adapt_local", learning parameters).
+        Angles (``target_angle``, ``perturbation``) are in degrees.
+
+    Raises
+    ------
+    NwbMotorValueError, NwbMotorTypeError
+        Unknown preset or option, or an option out of range.
+
+    Examples
+    --------
+    >>> s = run_modular_rnn(seed=0, n_units=16, n_steps=40, n_updates=5, batch=4, n_adapt=2)
+    >>> sorted(set(s.trials["phase"]))
+    ['adapted_input', 'adapted_local', 'before_adaptation', 'trained', 'untrained']
+    >>> s.rates.shape
+    (40, 40, 48)
+    """
+    if preset not in PRESETS:
+        raise NwbMotorValueError(f"run_modular_rnn: preset expected one of {sorted(PRESETS)}, got {preset!r}")
+    known = {f.name for f in dataclasses.fields(ModularRnnOptions)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise NwbMotorValueError(f"run_modular_rnn: unknown option(s) {unknown}; expected among {sorted(known)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise NwbMotorTypeError(f"run_modular_rnn: 'seed' expected an integer, got {seed!r}")
+    opts = ModularRnnOptions(**{**PRESETS[preset], **options})
+    with _blas_threads(opts.blas_threads):
+        return _run(opts, int(seed), progress)
+
+
+def _run(opts: ModularRnnOptions, seed: int, progress: bool) -> ModelSession:
+    rng = np.random.default_rng(seed)
+    task = opts.task
+    params = init_params(opts.n_units, 3, 2, rng, recurrent_gain=opts.recurrent_gain)
+    # test trials: one per target, fixed initial states shared by every phase
+    test_ids = np.arange(task.n_targets)
+    test_x0 = _initial_states(np.random.default_rng([seed, 1]), task.n_targets, opts)
+    x0_flat = np.concatenate([test_x0[m] for m in MODULES], axis=1)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=opts.n_updates + 2 * opts.n_adapt, desc="modular-rnn", unit="update")
+    log: dict[str, list[Any]] = {k: [] for k in ("iteration", "phase", "loss", "mse", "grad_norm", "learning_rate",
+                                                 "batch_size", "rotation")}
+    started = time.perf_counter()
+    try:
+        snapshots = {"untrained": {k: v.copy() for k, v in params.items()}}
+        everything = tuple(params)
+        _train(params, opts, rng, rotation=0.0, trainable=everything, n_updates=opts.n_updates, batch=opts.batch,
+               lr=opts.lr, phase="train", log=log, progress=bar)
+        snapshots["trained"] = {k: v.copy() for k, v in params.items()}
+        for hyp, names in HYPOTHESES.items():
+            adapted = {k: v.copy() for k, v in snapshots["trained"].items()}
+            _train(adapted, opts, np.random.default_rng([seed, 2]), rotation=opts.rotation, trainable=names,
+                   n_updates=opts.n_adapt, batch=1, lr=opts.adapt_lr, phase=f"adapt_{hyp}", log=log, progress=bar,
+                   weight_reg=opts.adapt_weight_reg)
+            snapshots[f"adapted_{hyp}"] = adapted
+    finally:
+        if bar is not None:
+            bar.close()
+    elapsed = time.perf_counter() - started
+
+    # (trial phase, network, rotation) of each block of 8 test trials
+    blocks = [("untrained", "untrained", 0.0), ("trained", "trained", 0.0),
+              ("before_adaptation", "trained", opts.rotation), ("adapted_input", "adapted_input", opts.rotation),
+              ("adapted_local", "adapted_local", opts.rotation)]
+    rates, outputs, targets, inputs = [], [], [], []
+    trials: dict[str, list[Any]] = {k: [] for k in ("target_id", "target_angle", "perturbation", "phase", "go_time",
+                                                    "cue_time", "network")}
+    for phase, network, rotation in blocks:
+        inp, tgt = task.trials(test_ids, rotation)
+        traj = forward(snapshots[network], inp, test_x0, opts.alpha)
+        rates.append(np.concatenate([traj.rates[m] for m in MODULES], axis=2))
+        outputs.append(traj.outputs)
+        targets.append(tgt)
+        inputs.append(inp)
+        trials["target_id"].extend(test_ids.tolist())
+        trials["target_angle"].extend(np.rad2deg(task.angles).tolist())
+        trials["perturbation"].extend([rotation] * task.n_targets)
+        trials["phase"].extend([phase] * task.n_targets)
+        trials["go_time"].extend([task.go_step * opts.dt] * task.n_targets)
+        trials["cue_time"].extend([task.target_step * opts.dt] * task.n_targets)
+        trials["network"].extend([network] * task.n_targets)
+
+    n = opts.n_units
+    units = {
+        "module": np.repeat([MODULE_LABELS[m] for m in MODULES], n),
+        "cell_type": np.full(3 * n, "unknown"),
+        "gain_group": np.full(3 * n, -1, dtype=np.int64),
+    }
+    description = (
+        f"Modular network of Feulner et al. (2022): upstream, PMd and M1 tanh modules of {n} units, "
+        f"trained by BPTT on the 8-target centre-out task ({opts.n_updates} Adam updates of {opts.batch} trials, "
+        f"lr {opts.lr:g}), then adapted to a {opts.rotation:g} degree visuomotor rotation with "
+        f"{opts.n_adapt} single-trial updates (lr {opts.adapt_lr:g}, output frozen) under H_input "
+        f"(upstream weights learn) and H_local (PMd and M1 weights learn). dt = {opts.dt:g} s, "
+        f"tau = {opts.tau:g} s; training took {elapsed:.1f} s."
+    )
+    return ModelSession(
+        name=f"modular-rnn-seed{seed}",
+        description=description,
+        dt=opts.dt,
+        model="modular-rnn",
+        seed=seed,
+        units=units,
+        rates=np.concatenate(rates),
+        outputs=np.concatenate(outputs),
+        targets=np.concatenate(targets),
+        inputs=np.concatenate(inputs),
+        trials={k: np.asarray(v) for k, v in trials.items()},
+        networks=[_snapshot(phase, p, opts, x0_flat) for phase, p in snapshots.items()],
+        training_log={k: np.asarray(v) for k, v in log.items()},
+        rate_unit="a.u.",
+        output_unit="a.u.",
+        input_unit="a.u.",
+    )

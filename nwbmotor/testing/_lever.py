@@ -1,0 +1,306 @@
+"""A realistic lever force trace with planted movements, for testing movement detection.
+
+The trace is what an Ephus board records from the lever's force sensor: a resting
+baseline with slow drift, broadband electrical noise and mains hum, quantised by a
+16-bit converter, and on it presses of a head-fixed mouse. Each press is a smooth force
+profile (half-cosine rise, a hold with tremor and sometimes a second push, a
+half-cosine release) followed by a damped rebound of the lever's spring; after it the
+lever settles at a slightly different rest. Some presses are partial (they do not
+reach the reward threshold). Small touches of the lever that stay below the method's
+movement criterion are planted too, and reported apart from the movements.
+
+The truth is the physics, not a detector's answer: a movement's onset is the sample
+where the force starts to rise; its offset the sample where the rebound has ended.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from nwbmotor._errors import NwbMotorValueError
+
+__all__ = ["LeverTruth", "synthesize_lever_trace"]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class LeverTruth:
+    """The movements planted by :func:`synthesize_lever_trace`.
+
+    Attributes
+    ----------
+    onset_times, offset_times : ndarray of shape (n_movements,)
+        When the force starts to rise, and when the rebound has died out, in seconds
+        from the first sample.
+    amplitudes : ndarray of shape (n_movements,)
+        Peak deflection of each press from its rest level, in volts.
+    partial : ndarray of bool, shape (n_movements,)
+        The press stays below ``reward_threshold``.
+    crossing_times : ndarray of shape (n_movements,)
+        First time the deflection exceeds ``reward_threshold`` (NaN for partial presses).
+    reward_threshold : float
+        Deflection in volts that counts as a full press.
+    touch_times : ndarray of shape (n_touches, 2)
+        Start and stop of small touches that stay below the movement criterion
+        (peak velocity well under 0.7 V/s); they are not movements.
+    rest_level : float
+        Initial rest level, in volts.
+    noise_rms, hum_amplitude : float
+        Broadband noise (RMS) and 60 Hz hum amplitude, in volts.
+    sample_rate, duration_s : float
+    seed : int
+    """
+
+    onset_times: NDArray[np.float64]
+    offset_times: NDArray[np.float64]
+    amplitudes: NDArray[np.float64]
+    partial: NDArray[np.bool_]
+    crossing_times: NDArray[np.float64]
+    reward_threshold: float
+    touch_times: NDArray[np.float64]
+    rest_level: float
+    noise_rms: float
+    hum_amplitude: float
+    sample_rate: float
+    duration_s: float
+    seed: int
+
+    def __len__(self) -> int:
+        return int(self.onset_times.size)
+
+
+def _half_cosine(n: int) -> NDArray[np.float64]:
+    """0 -> 1 over n samples, the first exactly 0 (a smooth rise starting at rest)."""
+    return 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / max(n, 1))
+
+
+def _press_profile(
+    rng: np.random.Generator, amplitude: float, fs: float, duration_s: float, shift: float
+) -> NDArray[np.float64]:
+    """Deflection of one press from rest, about ``duration_s`` long, ending at rest + ``shift``."""
+    n_total = int(round(duration_s * fs))
+    rise = rng.uniform(0.04, 0.15)
+    fall = rng.uniform(0.05, 0.2)
+    rebound = rng.uniform(0.06, 0.25)
+    scale = min(1.0, 0.9 * duration_s / (rise + fall + rebound))  # short presses: shrink the phases
+    n_rise, n_fall, n_reb = (max(8, int(round(v * scale * fs))) for v in (rise, fall, rebound))
+    n_hold = max(0, n_total - n_rise - n_fall - n_reb)
+    n_total = n_rise + n_hold + n_fall + n_reb
+
+    y = np.empty(n_total)
+    y[:n_rise] = amplitude * _half_cosine(n_rise)
+    hold = np.full(n_hold, amplitude)
+    if n_hold:
+        t = np.arange(n_hold) / fs
+        f_tremor = rng.uniform(7.0, 13.0)
+        hold += amplitude * rng.uniform(0.01, 0.05) * np.sin(2 * np.pi * f_tremor * t) * _half_cosine(n_hold)
+        if n_hold > 0.3 * fs and rng.random() < 0.4:  # a second push during the hold
+            m = int(rng.uniform(0.15, 0.3) * fs)
+            a = int(rng.integers(0, n_hold - m))
+            hold[a : a + m] += amplitude * rng.uniform(0.1, 0.4) * np.sin(np.pi * np.arange(m) / m) ** 2
+    y[n_rise : n_rise + n_hold] = hold
+    top = y[n_rise + n_hold - 1] if n_hold else amplitude
+    y[n_rise + n_hold : n_rise + n_hold + n_fall] = top + (shift - top) * _half_cosine(n_fall)
+    # rebound: the spring overshoots past rest and rings down, tapered to end exactly at rest
+    t = np.arange(n_reb) / fs
+    f_spring = rng.uniform(8.0, 15.0)
+    ring = -amplitude * rng.uniform(0.05, 0.2) * np.sin(2 * np.pi * f_spring * t) * np.exp(-t / rng.uniform(0.03, 0.06))
+    taper = 1.0 - _half_cosine(n_reb)
+    y[n_rise + n_hold + n_fall :] = shift + ring * taper
+    return y
+
+
+def _place(rng: np.random.Generator, durations: NDArray[np.float64], span: float, min_rest: float) -> NDArray[np.float64]:
+    """Onsets of movements of the given durations, in order, with at least min_rest between."""
+    free = span - durations.sum() - min_rest * (durations.size - 1)
+    if free < 0:
+        raise NwbMotorValueError(
+            f"synthesize_lever_trace: {durations.size} movements (total {durations.sum():.1f} s) with "
+            f"min_rest_s={min_rest} do not fit in {span:.1f} s; lower n_movements or lengthen duration_s"
+        )
+    slack = rng.dirichlet(np.ones(durations.size + 1)) * free
+    gaps = slack[:-1] + np.r_[0.0, np.full(durations.size - 1, min_rest)]
+    return np.cumsum(gaps + np.r_[0.0, durations[:-1]])
+
+
+def synthesize_lever_trace(
+    duration_s: float,
+    *,
+    sample_rate: float = 10_000.0,
+    n_movements: int | None = None,
+    onset_times: ArrayLike | None = None,
+    seed: int = 0,
+    movement_rate_hz: float = 0.2,
+    partial_fraction: float = 0.25,
+    reward_threshold: float = 0.25,
+    rest_level: float = 0.15,
+    noise_rms: float = 0.0015,
+    hum_amplitude: float = 0.001,
+    drift_amplitude: float = 0.004,
+    n_touches: int | None = None,
+    min_rest_s: float = 1.0,
+    margin_s: float = 1.0,
+    adc_bits: int | None = 16,
+    adc_range: float = 10.0,
+) -> tuple[NDArray[np.float64], LeverTruth]:
+    """A lever force trace in volts, with the movements planted in it.
+
+    Parameters
+    ----------
+    duration_s : float
+        Length of the trace in seconds.
+    sample_rate : float, default 10 kHz
+    n_movements : int, optional
+        Number of movements; default ``movement_rate_hz * duration_s``. Ignored when
+        ``onset_times`` is given.
+    onset_times : array_like, optional
+        Explicit movement onsets (s, increasing). Each movement then ends at least
+        ``min(min_rest_s, 0.3 s)`` before the next onset.
+    seed : int, default 0
+    movement_rate_hz : float, default 0.2
+    partial_fraction : float, default 0.25
+        Fraction of presses that stay below ``reward_threshold`` (0.05 V up to 70 % of it).
+    reward_threshold : float, default 0.25
+        Deflection in volts a full press exceeds (full presses reach 1.3 to 6 times it).
+    rest_level : float, default 0.15
+        Resting lever voltage.
+    noise_rms : float, default 1.5 mV
+        Broadband electrical noise.
+    hum_amplitude : float, default 1 mV
+        60 Hz mains hum amplitude (with a third harmonic at a fifth of it).
+    drift_amplitude : float, default 4 mV
+        Slow baseline drift (periods of 20 s to 5 min).
+    n_touches : int, optional
+        Small touches below the movement criterion; default one per 20 s.
+    min_rest_s : float, default 1.0
+        Least rest between movements (the method merges movements less than 0.5 s
+        apart, so closer presses are one movement by its definition).
+    margin_s : float, default 1.0
+        No movement starts or ends within this time of either end.
+    adc_bits : int or None, default 16
+        Quantise as a converter of this resolution over +-``adc_range`` volts.
+    adc_range : float, default 10.0
+
+    Returns
+    -------
+    trace : ndarray of float64, shape (round(duration_s * sample_rate),)
+    truth : LeverTruth
+
+    Examples
+    --------
+    >>> trace, truth = synthesize_lever_trace(20.0, n_movements=3, seed=2)
+    >>> trace.shape, len(truth)
+    ((200000,), 3)
+    >>> bool(truth.onset_times[0] < truth.offset_times[0] < truth.onset_times[1])
+    True
+    """
+    if not (duration_s > 2 * margin_s + 1.0):
+        raise NwbMotorValueError(f"synthesize_lever_trace: duration_s must exceed {2 * margin_s + 1.0} s, got {duration_s}")
+    if not (sample_rate >= 500):
+        raise NwbMotorValueError(f"synthesize_lever_trace: sample_rate must be >= 500 Hz, got {sample_rate}")
+    rng = np.random.default_rng(seed)
+    fs = float(sample_rate)
+    n = int(round(duration_s * fs))
+    span = duration_s - 2 * margin_s
+
+    if onset_times is not None:
+        onsets = np.asarray(onset_times, dtype=np.float64).ravel()
+        if onsets.size and (np.any(np.diff(onsets) <= 0.5) or onsets[0] < margin_s or onsets[-1] > duration_s - margin_s - 0.2):
+            raise NwbMotorValueError(
+                "synthesize_lever_trace: onset_times must increase by more than 0.5 s and lie in "
+                f"[{margin_s}, {duration_s - margin_s - 0.2}] s"
+            )
+        room = np.r_[np.diff(onsets), duration_s - margin_s - onsets[-1] if onsets.size else 0.0]
+        durations = np.minimum(rng.uniform(0.15, 2.0, onsets.size), room - min(min_rest_s, 0.3))
+        durations = np.maximum(durations, 0.15)
+        n_mov = onsets.size
+    else:
+        n_mov = int(round(movement_rate_hz * duration_s)) if n_movements is None else int(n_movements)
+        if n_mov < 0:
+            raise NwbMotorValueError(f"synthesize_lever_trace: n_movements must be >= 0, got {n_movements}")
+        # durations: mostly short presses, some long holds (150 ms - 2 s)
+        durations = np.clip(rng.lognormal(math.log(0.6), 0.6, n_mov), 0.15, 2.0)
+        onsets = margin_s + _place(rng, durations, span, min_rest_s) if n_mov else np.zeros(0)
+
+    partial = rng.random(n_mov) < partial_fraction
+    amplitudes = np.where(
+        partial,
+        rng.uniform(0.05, 0.7 * reward_threshold, n_mov),
+        reward_threshold * rng.uniform(1.3, 6.0, n_mov),
+    )
+
+    # baseline: rest level with slow drift, then presses
+    trace = np.full(n, rest_level)
+    onset_idx = np.round(onsets * fs).astype(np.int64)
+    offsets = np.empty(n_mov)
+    crossings = np.full(n_mov, np.nan)
+    level = 0.0  # rest level relative to rest_level: the lever settles slightly differently each time
+    for i in range(n_mov):
+        shift = rng.normal(-0.3 * level, 0.002)
+        y = _press_profile(rng, amplitudes[i], fs, durations[i], shift)
+        a = onset_idx[i]
+        b = min(a + y.size, n)
+        trace[a:b] += level + y[: b - a]
+        offsets[i] = (b - 1) / fs
+        above = np.flatnonzero(y > reward_threshold)
+        if above.size:
+            crossings[i] = (a + above[0]) / fs
+        # the new rest holds until the next movement starts
+        nxt = onset_idx[i + 1] if i + 1 < n_mov else n
+        trace[b:nxt] += level + shift
+        level += shift
+
+    # touches: sub-criterion bumps (< 3 mV, >= 80 ms) in the rests
+    n_touch = int(round(duration_s / 20.0)) if n_touches is None else int(n_touches)
+    touches = []
+    busy = np.zeros(n, dtype=bool)
+    for a, off in zip(onset_idx, offsets):
+        busy[max(0, a - int(0.3 * fs)) : min(n, int(off * fs) + int(0.3 * fs))] = True
+    for _ in range(n_touch):
+        for _attempt in range(20):
+            m = int(rng.uniform(0.08, 0.2) * fs)
+            a = int(rng.integers(int(margin_s * fs), n - int(margin_s * fs) - m))
+            if not busy[a : a + m].any():
+                trace[a : a + m] += rng.uniform(0.001, 0.003) * np.sin(np.pi * np.arange(m) / m) ** 2
+                busy[a : a + m] = True
+                touches.append((a / fs, (a + m - 1) / fs))
+                break
+
+    # slow drift, noise and hum, added in blocks to keep memory flat
+    periods = rng.uniform(20.0, 300.0, 3)
+    phases = rng.uniform(0, 2 * np.pi, 3)
+    weights = rng.dirichlet(np.ones(3)) * drift_amplitude
+    hum_phase = rng.uniform(0, 2 * np.pi)
+    block = 1 << 20
+    for s in range(0, n, block):
+        t = np.arange(s, min(s + block, n)) / fs
+        seg = trace[s : s + t.size]
+        for p, ph, w in zip(periods, phases, weights):
+            seg += w * np.sin(2 * np.pi * t / p + ph)
+        seg += hum_amplitude * (np.sin(2 * np.pi * 60.0 * t + hum_phase) + 0.2 * np.sin(2 * np.pi * 180.0 * t))
+        seg += rng.normal(0.0, noise_rms, t.size)
+    if adc_bits is not None:
+        step = 2 * adc_range / 2**adc_bits
+        np.round(trace / step, out=trace)
+        trace *= step
+        np.clip(trace, -adc_range, adc_range, out=trace)
+
+    truth = LeverTruth(
+        onset_times=onset_idx / fs,
+        offset_times=offsets,
+        amplitudes=amplitudes,
+        partial=partial,
+        crossing_times=crossings,
+        reward_threshold=float(reward_threshold),
+        touch_times=np.asarray(touches, dtype=np.float64).reshape(-1, 2),
+        rest_level=float(rest_level),
+        noise_rms=float(noise_rms),
+        hum_amplitude=float(hum_amplitude),
+        sample_rate=fs,
+        duration_s=float(duration_s),
+        seed=int(seed),
+    )
+    return trace, truth

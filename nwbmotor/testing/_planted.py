@@ -1,0 +1,504 @@
+"""In-memory session views with planted truth, for testing the analyses.
+
+:func:`planted_session` builds one lever-press imaging session as an ``xarray.Dataset``
+in the vocabulary of the session view (DESIGN.md: ``activity`` (time, unit),
+``behavior`` (time_behavior, channel), trial variables on ``trial``, movements on
+``movement``, light epochs on ``epoch``) together with the truth it planted: which
+cells are movement- or quiescence-related, every calcium transient, which units are
+light-driven, the behaviour. :func:`planted_learning` builds a series of such sessions
+of the same cells in which learning is planted: the movement-related population
+expands then refines, movement-locked activity and lever trajectories become more
+reproducible, reaction times shorten.
+
+Calcium transients are GCaMP-like: rise time constant 50 ms (peak 2-4 frames after
+onset), decay 0.5-1 s, amplitudes log-normal (median 0.8 dF/F) on white noise of
+0.12 dF/F unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from nwbmotor._errors import NwbMotorValueError
+
+__all__ = ["planted_session", "planted_learning", "gcamp_trace"]
+
+_FIELD_UM = (470.0, 500.0)
+
+
+def gcamp_trace(
+    onsets_s: NDArray[np.floating],
+    amplitudes: NDArray[np.floating],
+    n_frames: int,
+    frame_rate: float,
+    *,
+    rise_s: float = 0.05,
+    decay_s: float = 0.7,
+) -> NDArray[np.float64]:
+    """Noise-free dF/F of GCaMP transients at the given onsets.
+
+    Parameters
+    ----------
+    onsets_s : ndarray of shape (n_events,)
+        Transient onset times in seconds (time 0 is frame 0).
+    amplitudes : ndarray of shape (n_events,)
+        Peak dF/F of each transient.
+    n_frames : int
+        Trace length in frames.
+    frame_rate : float
+        Frames per second.
+    rise_s, decay_s : float
+        Rise and decay time constants in seconds.
+
+    Returns
+    -------
+    ndarray of shape (n_frames,)
+
+    Examples
+    --------
+    >>> tr = gcamp_trace(np.array([1.0]), np.array([0.8]), 100, 28.0)
+    >>> bool(abs(tr.max() - 0.8) < 0.01), int(tr.argmax()) - 28 in (2, 3, 4)
+    (True, True)
+    """
+    t = np.arange(n_frames) / frame_rate
+    out = np.zeros(n_frames)
+    tk = np.arange(0.0, 8 * decay_s, 1.0 / (frame_rate * 20))
+    kern = (1 - np.exp(-tk / rise_s)) * np.exp(-tk / decay_s)
+    peak = kern.max()
+    for onset, amp in zip(np.asarray(onsets_s), np.asarray(amplitudes)):
+        first = int(np.ceil(onset * frame_rate))
+        last = min(n_frames, int(np.ceil((onset + 8 * decay_s) * frame_rate)))
+        if last <= max(first, 0):
+            continue
+        dt = t[max(first, 0) : last] - onset
+        out[max(first, 0) : last] += (
+            amp * (1 - np.exp(-dt / rise_s)) * np.exp(-dt / decay_s) / peak
+        )
+    return out
+
+
+def _refractory(times: NDArray[np.float64], gap: float) -> NDArray[np.float64]:
+    times = np.sort(times)
+    kept: list[float] = []
+    for t in times:
+        if not kept or t - kept[-1] >= gap:
+            kept.append(float(t))
+    return np.asarray(kept)
+
+
+def _behaviour(
+    rng: np.random.Generator,
+    duration: float,
+    *,
+    p_respond: float,
+    reaction_median_s: float,
+    spontaneous_rate_hz: float,
+    opto_fraction: float,
+    p_respond_light: float,
+) -> dict[str, Any]:
+    """Trials and lever movements laid end to end over ``duration`` seconds."""
+    trials: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "start_time", "stop_time", "cue_time", "movement_onset", "movement_offset",
+            "reward_time", "rewarded", "opto",
+        )
+    }
+    movements: list[tuple[float, float, int]] = []  # start, stop, trial (-1 spontaneous)
+    t = 2.0
+    while True:
+        iti = rng.uniform(2.0, 5.0)
+        # spontaneous movement in the inter-trial interval
+        if rng.random() < spontaneous_rate_hz * iti:
+            ms = t + rng.uniform(0.2, max(iti - 1.8, 0.3))
+            me = ms + rng.uniform(0.4, 1.0)
+            if me < t + iti - 0.3:
+                movements.append((ms, me, -1))
+        start = t + iti
+        cue = start + 0.1
+        if cue + 6.0 > duration - 2.0:
+            break
+        opto = bool(rng.random() < opto_fraction)
+        respond = rng.random() < (p_respond_light if opto else p_respond)
+        trial = len(trials["start_time"])
+        if respond:
+            onset = cue + min(rng.lognormal(np.log(reaction_median_s), 0.35), 2.5)
+            offset = onset + rng.uniform(0.6, 1.4)
+            reward = onset + 0.2
+            movements.append((onset, offset, trial))
+            stop = max(offset, reward) + 1.5
+        else:
+            onset = offset = reward = np.nan
+            stop = cue + 3.0
+        for key, val in (
+            ("start_time", start), ("stop_time", stop), ("cue_time", cue),
+            ("movement_onset", onset), ("movement_offset", offset),
+            ("reward_time", reward), ("rewarded", bool(respond)), ("opto", opto),
+        ):
+            trials[key].append(val)
+        t = stop
+    arr = {k: np.asarray(v) for k, v in trials.items()}
+    mov = np.asarray(sorted(movements)) if movements else np.zeros((0, 3))
+    # cued-rewarded: rewarded, onset after the cue, no lever activity 100 ms before cue
+    cued = arr["rewarded"].copy()
+    for i, cue in enumerate(arr["cue_time"]):
+        if cued[i]:
+            busy = (mov[:, 0] < cue) & (mov[:, 1] > cue - 0.1)
+            cued[i] = not busy.any() and arr["movement_onset"][i] > cue
+    arr["cued_rewarded"] = cued
+    return {"trials": arr, "movements": mov}
+
+
+def _lever(
+    rng: np.random.Generator,
+    movements: NDArray[np.float64],
+    duration: float,
+    rate: float,
+    variability: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    tb = np.arange(int(duration * rate)) / rate
+    lever = rng.normal(0.0, 0.002, tb.size)
+    for start, stop, _ in movements:
+        i0, i1 = np.searchsorted(tb, [start, stop])
+        u = (tb[i0:i1] - start) / (stop - start)
+        shape = np.sin(np.pi * u) ** 2
+        # a stereotyped press plus trial-specific sub-movements scaled by variability
+        wobble = variability * (
+            rng.normal(0, 0.6) * np.sin(2 * np.pi * u)
+            + rng.normal(0, 0.6) * np.sin(3 * np.pi * u) * np.sin(np.pi * u)
+        )
+        lever[i0:i1] += 0.5 * (1 + variability * rng.normal(0, 0.3)) * shape + 0.3 * wobble
+    return tb, lever
+
+
+def planted_session(
+    *,
+    n_cells: int = 60,
+    n_frames: int = 6000,
+    frame_rate: float = 28.0,
+    seed: int = 0,
+    fraction_movement: float = 0.25,
+    fraction_quiescence: float = 0.1,
+    fraction_inhibitory: float = 0.15,
+    movement_cells: NDArray[np.integer] | None = None,
+    quiescence_cells: NDArray[np.integer] | None = None,
+    inhibitory_cells: NDArray[np.integer] | None = None,
+    positions_um: NDArray[np.floating] | None = None,
+    noise_sd: float = 0.12,
+    amplitude_median: float = 0.8,
+    baseline_rate_hz: float = 0.02,
+    quiescence_rate_hz: float = 0.12,
+    p_participate: float = 0.8,
+    timing_jitter_s: float = 0.1,
+    latencies_s: NDArray[np.floating] | None = None,
+    p_respond: float = 0.8,
+    reaction_median_s: float = 0.6,
+    spontaneous_rate_hz: float = 0.1,
+    lever_rate: float = 1000.0,
+    lever_variability: float = 0.5,
+    opto_fraction: float = 0.0,
+    p_respond_light: float | None = None,
+    n_light_epochs: int = 0,
+    fraction_light_driven: float = 0.0,
+    clustered: bool = False,
+    session_id: str = "planted",
+    subject_id: str = "PLANT01",
+) -> tuple[xr.Dataset, dict[str, Any]]:
+    """One imaged lever-press session, as a session view, with its planted truth.
+
+    Parameters
+    ----------
+    n_cells, n_frames, frame_rate : int, int, float
+        Size of ``activity`` (time, unit) and the imaging rate (Hz).
+    seed : int
+        Random seed; the same arguments give the same session.
+    fraction_movement, fraction_quiescence, fraction_inhibitory : float
+        Fractions of cells planted movement-related (events locked to movement onsets),
+        quiescence-related (events only outside movements) and inhibitory.
+        ``movement_cells`` / ``quiescence_cells`` / ``inhibitory_cells`` (indices)
+        override the fractions.
+    positions_um : ndarray of shape (n_cells, 2), optional
+        Cell positions (µm); default uniform over a 470 x 500 µm field.
+    noise_sd, amplitude_median : float
+        White-noise sd and median transient amplitude, in dF/F.
+    baseline_rate_hz, quiescence_rate_hz : float
+        Event rates of untuned cells and of quiescence-related cells (outside movements).
+    p_participate, timing_jitter_s, latencies_s : float, float, ndarray
+        Probability that a movement-related cell fires on a movement, jitter of its
+        latency (s), and per-cell latencies after movement onset (default U(0, 0.6) s).
+    p_respond, reaction_median_s, spontaneous_rate_hz : float
+        Behaviour: probability of a rewarded press per cue, median cue -> movement
+        time, rate of uncued movements in the inter-trial interval.
+    lever_rate, lever_variability : float
+        Lever sampling rate (Hz) and trial-to-trial variability of the press shape.
+    opto_fraction, p_respond_light : float
+        Fraction of light trials (``opto``) and the probability of reward on them.
+    n_light_epochs, fraction_light_driven : int, float
+        Light epochs (1 s, on dim ``epoch``) and the fraction of units they drive.
+    clustered : bool
+        Place movement-related cells within 80 µm of one point (else uniformly).
+    session_id, subject_id : str
+        Stored in ``attrs``.
+
+    Returns
+    -------
+    session : xarray.Dataset
+        ``activity`` (time, unit) dF/F with unit coords ``unit_id``, ``global_id``,
+        ``cell_type``, ``excluded``, ``unit_x``/``unit_y`` (µm), ``region``, ``source``; ``fluorescence``
+        (time, unit) raw F with a slow drifting baseline; ``behavior`` (time_behavior,
+        channel=['lever']); trial variables ``start_time``, ``stop_time``,
+        ``cue_time``, ``movement_onset``, ``movement_offset``, ``reward_time``,
+        ``rewarded``, ``cued_rewarded``, ``opto``; ``movement_start_time``,
+        ``movement_stop_time``; ``epoch_start_time``, ``epoch_stop_time``.
+    truth : dict
+        ``movement_related``, ``quiescence_related``, ``light_driven``,
+        ``inhibitory`` (bool per cell), ``event_onsets_s`` / ``event_amplitudes``
+        (lists of arrays per cell), ``baseline`` (n_cells, n_frames) of F,
+        ``fraction_movement``, ``timing_jitter_s``, ``latencies_s``.
+
+    Examples
+    --------
+    >>> ds, truth = planted_session(n_cells=20, n_frames=3000, seed=1)
+    >>> ds.activity.dims, int(truth["movement_related"].sum())
+    (('time', 'unit'), 5)
+    """
+    if n_cells < 1 or n_frames < 10 * frame_rate:
+        raise NwbMotorValueError(
+            f"planted_session: need n_cells >= 1 and n_frames >= 10 s of frames, "
+            f"got n_cells={n_cells}, n_frames={n_frames}"
+        )
+    rng = np.random.default_rng(seed)
+    duration = n_frames / frame_rate
+    cells = np.arange(n_cells)
+    order = rng.permutation(n_cells)
+    n_mov = int(round(fraction_movement * n_cells))
+    n_qui = int(round(fraction_quiescence * n_cells))
+    mov_idx = order[:n_mov] if movement_cells is None else np.asarray(movement_cells, int)
+    rest = np.setdiff1d(order, mov_idx, assume_unique=False)
+    rest = rest[rng.permutation(rest.size)]
+    qui_idx = rest[:n_qui] if quiescence_cells is None else np.asarray(quiescence_cells, int)
+    movement_related = np.isin(cells, mov_idx)
+    quiescence_related = np.isin(cells, qui_idx) & ~movement_related
+    inhibitory = np.zeros(n_cells, bool)
+    if inhibitory_cells is None:
+        inhibitory[rng.permutation(n_cells)[: int(round(fraction_inhibitory * n_cells))]] = True
+    else:
+        inhibitory[np.asarray(inhibitory_cells, int)] = True
+
+    beh = _behaviour(
+        rng, duration, p_respond=p_respond, reaction_median_s=reaction_median_s,
+        spontaneous_rate_hz=spontaneous_rate_hz, opto_fraction=opto_fraction,
+        p_respond_light=p_respond if p_respond_light is None else p_respond_light,
+    )
+    trials, movs = beh["trials"], beh["movements"]
+    # light epochs, 1 s long, evenly spread with jitter
+    if n_light_epochs:
+        slots = np.linspace(3.0, duration - 4.0, n_light_epochs)
+        light_on = slots + rng.uniform(0, 0.5, n_light_epochs)
+    else:
+        light_on = np.zeros(0)
+    light_driven = np.zeros(n_cells, bool)
+    light_driven[rng.permutation(n_cells)[: int(round(fraction_light_driven * n_cells))]] = True
+
+    if latencies_s is None:
+        latencies_s = rng.uniform(0.0, 0.6, n_cells)
+    latencies_s = np.asarray(latencies_s, float)
+    quiet_mask_t = np.ones(int(duration * 100), bool)  # 10 ms grid of quiescence
+    for start, stop, _ in movs:
+        quiet_mask_t[int(start * 100) : int(np.ceil(stop * 100)) + 1] = False
+
+    onsets_all: list[NDArray[np.float64]] = []
+    amps_all: list[NDArray[np.float64]] = []
+    activity = np.empty((n_frames, n_cells))
+    decays = rng.uniform(0.5, 1.0, n_cells)
+    for c in cells:
+        times = [rng.uniform(0, duration, rng.poisson(baseline_rate_hz * duration))]
+        if movement_related[c]:
+            fire = rng.random(len(movs)) < p_participate
+            times.append(
+                movs[fire, 0] + latencies_s[c] + rng.normal(0, timing_jitter_s, fire.sum())
+            )
+        if quiescence_related[c]:
+            cand = rng.uniform(0, duration, rng.poisson(quiescence_rate_hz * duration * 2))
+            grid = np.minimum((cand * 100).astype(int), quiet_mask_t.size - 1)
+            times.append(cand[quiet_mask_t[grid]])
+        if light_driven[c]:
+            times.append(light_on + 0.1 + rng.normal(0, 0.03, light_on.size))
+        t_all = np.concatenate(times)
+        if quiescence_related[c]:
+            # quiescence-related cells are silent during movement (with a margin)
+            inside = np.zeros(t_all.size, bool)
+            for start, stop, _ in movs:
+                inside |= (t_all > start - 0.4) & (t_all < stop + 0.4)
+            t_all = t_all[~inside]
+        t_all = _refractory(t_all[(t_all > 0.5) & (t_all < duration - 1.0)], 1.2)
+        amps = amplitude_median * rng.lognormal(0.0, 0.35, t_all.size)
+        onsets_all.append(t_all)
+        amps_all.append(amps)
+        activity[:, c] = gcamp_trace(t_all, amps, n_frames, frame_rate, decay_s=decays[c])
+    activity += rng.normal(0.0, noise_sd, activity.shape)
+
+    # raw fluorescence: F = B (1 + dF/F) with a slowly drifting baseline B
+    time = np.arange(n_frames) / frame_rate
+    f0 = rng.uniform(200, 800, n_cells)
+    drift = 1 + 0.1 * np.sin(2 * np.pi * time[:, None] / rng.uniform(200, 600, n_cells))
+    baseline = f0 * drift
+    fluorescence = baseline * (1 + activity)
+
+    if positions_um is not None:
+        xy = np.asarray(positions_um, float).reshape(n_cells, 2)
+    elif clustered and movement_related.any():
+        centre = np.array(_FIELD_UM) / 2
+        xy = rng.uniform(0, 1, (n_cells, 2)) * _FIELD_UM
+        ang = rng.uniform(0, 2 * np.pi, n_cells)
+        rad = 80 * np.sqrt(rng.uniform(0, 1, n_cells))
+        near = centre + np.c_[rad * np.cos(ang), rad * np.sin(ang)]
+        xy[movement_related] = near[movement_related]
+    else:
+        xy = rng.uniform(0, 1, (n_cells, 2)) * _FIELD_UM
+
+    tb, lever = _lever(rng, movs, duration, lever_rate, lever_variability)
+    cell_type = np.where(inhibitory, "inhibitory", "excitatory")
+    ds = xr.Dataset(
+        data_vars={
+            "activity": (("time", "unit"), activity, {"units": "dF/F", "kind": "dff"}),
+            "fluorescence": (("time", "unit"), fluorescence, {"units": "a.u."}),
+            "behavior": (("time_behavior", "channel"), lever[:, None], {"units": "V"}),
+            **{
+                name: ("trial", trials[name], {"units": "s"} if trials[name].dtype.kind == "f" else {})
+                for name in (
+                    "start_time", "stop_time", "cue_time", "movement_onset", "movement_offset",
+                    "reward_time", "rewarded", "cued_rewarded", "opto",
+                )
+            },
+            "movement_start_time": ("movement", movs[:, 0], {"units": "s"}),
+            "movement_stop_time": ("movement", movs[:, 1], {"units": "s"}),
+            "epoch_start_time": ("epoch", light_on, {"units": "s"}),
+            "epoch_stop_time": ("epoch", light_on + 1.0, {"units": "s"}),
+        },
+        coords={
+            "time": ("time", time, {"units": "s"}),
+            "time_behavior": ("time_behavior", tb, {"units": "s"}),
+            "channel": ["lever"],
+            "unit_id": ("unit", cells),
+            "global_id": ("unit", cells.astype(np.int64), {"long_name": "identity across sessions"}),
+            "cell_type": ("unit", cell_type),
+            "excluded": ("unit", np.zeros(n_cells, bool)),
+            "unit_x": ("unit", xy[:, 0], {"units": "um"}),
+            "unit_y": ("unit", xy[:, 1], {"units": "um"}),
+            "region": ("unit", np.full(n_cells, "M1")),
+            "source": ("unit", np.full(n_cells, "imaging")),
+        },
+        attrs={"session_id": session_id, "subject_id": subject_id, "frame_rate": frame_rate},
+    )
+    truth = {
+        "movement_related": movement_related,
+        "quiescence_related": quiescence_related,
+        "inhibitory": inhibitory,
+        "light_driven": light_driven,
+        "event_onsets_s": onsets_all,
+        "event_amplitudes": amps_all,
+        "baseline": baseline.T,
+        "fraction_movement": movement_related.mean(),
+        "timing_jitter_s": timing_jitter_s,
+        "latencies_s": latencies_s,
+        "noise_sd": noise_sd,
+    }
+    return ds, truth
+
+
+#: Planted course of learning over 14 sessions (index 0 = session 1).
+LEARNING_FRACTION = np.array(
+    [0.20, 0.32, 0.42, 0.45, 0.42, 0.36, 0.31, 0.28, 0.26, 0.24, 0.22, 0.21, 0.20, 0.20]
+)
+
+
+def planted_learning(
+    n_sessions: int = 14,
+    *,
+    n_cells: int = 60,
+    n_frames: int = 6000,
+    seed: int = 0,
+    **session_kwargs: Any,
+) -> tuple[list[xr.Dataset], dict[str, Any]]:
+    """A series of sessions of the same cells with planted motor learning.
+
+    The movement-related population expands over the first sessions and then refines
+    to a stable core (fractions :data:`LEARNING_FRACTION`, resampled to
+    ``n_sessions``); movement-locked activity gets more reliable and better timed
+    (participation 0.5 -> 0.9, jitter 0.4 -> 0.05 s) so spatiotemporal correlation
+    rises; lever presses get stereotyped and reaction times shorten.
+
+    Parameters
+    ----------
+    n_sessions : int
+        Number of daily sessions.
+    n_cells, n_frames, seed : int
+        Size and seed (session ``k`` uses ``seed + k``).
+    **session_kwargs
+        Passed on to :func:`planted_session`.
+
+    Returns
+    -------
+    sessions : list of xarray.Dataset
+        ``session_id`` attrs ``day01``, ``day02``, ...; the same ``global_id`` per cell.
+    truth : dict
+        ``fraction_movement``, ``p_participate``, ``timing_jitter_s``,
+        ``lever_variability``, ``core`` (bool per cell: the late population),
+        ``movement_related`` (n_sessions, n_cells), and the per-session truths.
+
+    Examples
+    --------
+    >>> sessions, truth = planted_learning(4, n_cells=20, n_frames=2000)
+    >>> len(sessions), sessions[0].attrs["session_id"]
+    (4, 'day01')
+    """
+    if n_sessions < 2:
+        raise NwbMotorValueError(f"planted_learning: need n_sessions >= 2, got {n_sessions}")
+    rng = np.random.default_rng(seed)
+    x = np.linspace(0, 1, n_sessions)
+    frac = np.interp(x, np.linspace(0, 1, LEARNING_FRACTION.size), LEARNING_FRACTION)
+    participate = 0.5 + 0.4 * x
+    jitter = 0.4 * (0.05 / 0.4) ** x
+    variability = 1.0 - 0.85 * x
+    reaction = 1.2 - 0.8 * x
+    order = rng.permutation(n_cells)
+    n_core = int(round(frac[-1] * n_cells))
+    core = order[:n_core]
+    n_inh = int(round(0.15 * n_cells))
+    pool = order[n_core : n_cells - n_inh]
+    latencies = rng.uniform(0.0, 0.6, n_cells)
+    inhibitory = order[n_cells - n_inh :]
+    positions = rng.uniform(0, 1, (n_cells, 2)) * _FIELD_UM
+    sessions, truths = [], []
+    mov = np.zeros((n_sessions, n_cells), bool)
+    for k in range(n_sessions):
+        extra = int(round(frac[k] * n_cells)) - n_core
+        chosen = np.concatenate([core, rng.permutation(pool)[: max(extra, 0)]])
+        ds, tr = planted_session(
+            n_cells=n_cells, n_frames=n_frames, seed=seed + 1000 + k,
+            movement_cells=chosen, p_participate=participate[k],
+            timing_jitter_s=jitter[k], latencies_s=latencies,
+            lever_variability=variability[k], reaction_median_s=reaction[k],
+            inhibitory_cells=inhibitory, positions_um=positions,
+            session_id=f"day{k + 1:02d}", **session_kwargs,
+        )
+        mov[k] = tr["movement_related"]
+        sessions.append(ds)
+        truths.append(tr)
+    core_mask = np.isin(np.arange(n_cells), core)
+    truth = {
+        "fraction_movement": mov.mean(axis=1),
+        "p_participate": participate,
+        "timing_jitter_s": jitter,
+        "lever_variability": variability,
+        "reaction_median_s": reaction,
+        "core": core_mask,
+        "movement_related": mov,
+        "sessions": truths,
+    }
+    return sessions, truth

@@ -1,0 +1,16 @@
+"""Session views: NWB files (imaging or model) as lazy xarray objects with one vocabulary.
+
+``open_session`` (also ``xr.open_dataset(path, engine="nwbmotor")``) gives one
+Dataset; ``open_sessions`` a DataTree of subjects and sessions; ``align_units`` lines
+up units across sessions by ``global_id``; ``map_sessions`` runs an analysis over many
+session files on dask.distributed and gathers one xarray result.
+"""
+
+from __future__ import annotations
+
+from nwbmotor.views._backend import NwbMotorBackendEntrypoint
+from nwbmotor.views._scale import map_sessions
+from nwbmotor.views._session import open_session
+from nwbmotor.views._sessions import align_units, open_sessions
+
+__all__ = ["NwbMotorBackendEntrypoint", "align_units", "map_sessions", "open_session", "open_sessions"]

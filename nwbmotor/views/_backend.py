@@ -1,0 +1,228 @@
+"""The xarray backend: ``xr.open_dataset(path, engine="nwbmotor")``.
+
+xarray's automatic engine detection sends ``.nwb`` files to h5netcdf (they are HDF5),
+which shows raw HDF5 groups, not a session; :meth:`NwbMotorBackendEntrypoint.guess_can_open`
+therefore says False and the engine must be named: ``engine="nwbmotor"``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from xarray.backends import BackendEntrypoint, CachingFileManager
+from xarray.core import indexing
+
+from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor.views import _layout
+from nwbmotor.views._lazy import H5_LOCK, NwbDatasetArray, StackedArray
+
+__all__ = ["NwbMotorBackendEntrypoint", "open_nwb_dataset"]
+
+_KIND_UNITS = {"dff": "dF/F", "fluorescence": "a.u.", "deconvolved": "a.u.", "events": "dF/F", "rates": "a.u."}
+_TABLES = (("intervals/trials", "trial", ""), ("intervals/movements", "movement", "movement_"),
+           ("intervals/optogenetic_epochs", "epoch", "epoch_"))
+
+
+def _check_path(filename_or_obj: Any) -> Path:
+    if not isinstance(filename_or_obj, (str, os.PathLike)):
+        raise NwbMotorTypeError(
+            f"open_session: expected a path to an NWB file (str or PathLike), got {type(filename_or_obj).__name__}"
+        )
+    path = Path(filename_or_obj)
+    if not path.exists():
+        raise NwbMotorValueError(f"{path}: no such file")
+    if path.is_dir():
+        raise NwbMotorValueError(
+            f"{path}: a folder (Zarr store?); the session view reads NWB HDF5 files. "
+            "Export it to HDF5 (pynwb NWBHDF5IO.export) to open it here"
+        )
+    import h5py
+
+    if not h5py.is_hdf5(path):
+        raise NwbMotorValueError(f"{path}: not an HDF5 file (truncated, or not NWB); expected an NWB 2 file")
+    return path
+
+
+def _lazy(manager: CachingFileManager, info: _layout.SeriesInfo, lock: Any, as_2d: bool = False) -> NwbDatasetArray:
+    shape = info.shape if not (as_2d and len(info.shape) == 1) else (info.shape[0], 1)
+    scaled = info.conversion != 1.0 or info.offset != 0.0
+    dtype = np.dtype(np.float64) if scaled else info.dtype
+    return NwbDatasetArray(manager, info.data_path, shape, dtype, conversion=info.conversion,
+                           offset=info.offset, lock=lock)
+
+
+def _encoding(f: Any, info: _layout.SeriesInfo, dims: tuple[str, ...]) -> dict:
+    ds = f[info.data_path]
+    enc: dict[str, Any] = {"source_path": info.data_path}
+    if ds.chunks is not None and len(ds.chunks) == len(dims):
+        enc["preferred_chunks"] = dict(zip(dims, ds.chunks, strict=True))
+    return enc
+
+
+def open_nwb_dataset(
+    filename_or_obj: str | os.PathLike[str],
+    *,
+    activity: str | None = "auto",
+    series: str | None = None,
+    drop_variables: str | list[str] | tuple[str, ...] | None = None,
+    lock: Any = None,
+) -> xr.Dataset:
+    """Build the lazy session Dataset of one NWB file (see :func:`nwbmotor.open_session`)."""
+    import h5py
+
+    path = _check_path(filename_or_obj)
+    lock = H5_LOCK if lock is None or lock is True else lock
+    manager = CachingFileManager(h5py.File, str(path), mode="r")
+    try:
+        with lock:
+            f = manager.acquire()
+            ds = _build(f, manager, lock, activity, series)
+    except Exception:
+        manager.close()
+        raise
+    if drop_variables is not None:
+        names = [drop_variables] if isinstance(drop_variables, str) else list(drop_variables)
+        ds = ds.drop_vars([n for n in names if n in ds.variables])
+    ds.set_close(manager.close)
+    return ds
+
+
+def _build(f: Any, manager: CachingFileManager, lock: Any, activity: str | None, series: str | None) -> xr.Dataset:
+    if "nwb_version" not in f.attrs and "general" not in f:
+        raise NwbMotorValueError(f"{f.filename}: an HDF5 file without the NWB root (no nwb_version attribute)")
+    attrs: dict[str, Any] = _layout.session_attrs(f)
+    attrs["source_file"] = str(Path(f.filename).resolve())
+    notes: list[str] = []
+    variables: dict[str, xr.Variable] = {}
+    coords: dict[str, xr.Variable] = {}
+
+    info = _layout.find_activity(f, activity, series)
+    if info is not None:
+        if len(info.shape) != 2:
+            raise NwbMotorValueError(
+                f"{f.filename}: {info.data_path} has shape {info.shape}; expected (time, unit) activity"
+            )
+        n_time, n_unit = info.shape
+        coords["time"] = xr.Variable("time", _layout.series_time(f, info.path, n_time),
+                                     {"units": "s", "long_name": "time in the session clock"})
+        ucoords, extra = _layout.unit_coords(f, info)
+        for name, (dim, values, cattrs) in ucoords.items():
+            coords[name] = xr.Variable(dim, values, cattrs)
+        notes.extend(extra.get("notes", []))
+        unit = info.unit if info.unit not in ("n.a.", "", "unknown") else _KIND_UNITS[info.kind]
+        variables["activity"] = xr.Variable(
+            ("time", "unit"), indexing.LazilyIndexedArray(_lazy(manager, info, lock)),
+            {"units": unit, "kind": info.kind, "nwb_path": info.path}, _encoding(f, info, ("time", "unit")),
+        )
+        attrs["source"] = "model" if info.kind == "rates" else "imaging"
+        attrs["activity_kind"] = info.kind
+    else:
+        attrs["source"] = "model" if "processing/model" in f else "imaging"
+        attrs["activity_kind"] = "none"
+        notes.append("opened with activity=None: no activity variable")
+
+    if attrs["source"] == "model":
+        _add_model_behavior(f, manager, lock, variables, coords)
+    else:
+        _add_lab_behavior(f, manager, lock, variables, coords)
+
+    for path, dim, prefix in _TABLES:
+        table = _layout.read_table(f, path, notes)
+        if table is None:
+            continue
+        ids, columns = table
+        coords[dim] = xr.Variable(dim, ids.astype(np.int64))
+        for name, values in columns.items():
+            vattrs = {"units": "s"} if name.endswith("_time") or name in ("movement_onset", "movement_offset") else {}
+            variables[f"{prefix}{name}"] = xr.Variable(dim, values, vattrs)
+    if notes:
+        attrs["notes"] = "; ".join(notes)
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def _add_lab_behavior(f: Any, manager: CachingFileManager, lock: Any, variables: dict, coords: dict) -> None:
+    series = _layout.find_behavior(f)
+    if not series:
+        return
+    parts = [_lazy(manager, s, lock, as_2d=True) for s in series]
+    labels: list[str] = []
+    for s, p in zip(series, parts, strict=True):
+        labels.extend(_layout.channel_labels(f, s, p.shape[1]))
+    data = parts[0] if len(parts) == 1 else StackedArray(parts)
+    first = series[0]
+    coords["time_behavior"] = xr.Variable("time_behavior", _layout.series_time(f, first.path, first.shape[0]),
+                                          {"units": "s", "long_name": "time in the session clock"})
+    coords["channel"] = xr.Variable("channel", np.array(labels, dtype=str))
+    units = sorted({s.unit for s in series})
+    variables["behavior"] = xr.Variable(
+        ("time_behavior", "channel"), indexing.LazilyIndexedArray(data),
+        {"units": units[0] if len(units) == 1 else ", ".join(units), "nwb_path": ", ".join(s.path for s in series)},
+        _encoding(f, first, ("time_behavior",)) if len(first.shape) == 1 else {},
+    )
+
+
+def _add_model_behavior(f: Any, manager: CachingFileManager, lock: Any, variables: dict, coords: dict) -> None:
+    outputs = _layout.find_model_series(f, "outputs")
+    if outputs is None:
+        return
+    n = outputs.shape[0]
+    arr = _lazy(manager, outputs, lock, as_2d=True)
+    coords["time_behavior"] = xr.Variable("time_behavior", _layout.series_time(f, outputs.path, n),
+                                          {"units": "s", "long_name": "time in the session clock"})
+    coords["channel"] = xr.Variable("channel", np.array(_layout.channel_labels(f, outputs, arr.shape[1]), dtype=str))
+    variables["behavior"] = xr.Variable(("time_behavior", "channel"), indexing.LazilyIndexedArray(arr),
+                                        {"units": outputs.unit, "nwb_path": outputs.path})
+    targets = _layout.find_model_series(f, "targets")
+    if targets is not None:
+        tarr = _lazy(manager, targets, lock, as_2d=True)
+        if tarr.shape != arr.shape:
+            raise NwbMotorValueError(
+                f"{f.filename}: {targets.data_path} has shape {targets.shape} but {outputs.data_path} has "
+                f"{outputs.shape}; the target must match the output"
+            )
+        variables["target"] = xr.Variable(("time_behavior", "channel"), indexing.LazilyIndexedArray(tarr),
+                                          {"units": targets.unit, "nwb_path": targets.path})
+    inputs = _layout.find_model_series(f, "inputs")
+    if inputs is not None and inputs.shape[0] == n:
+        iarr = _lazy(manager, inputs, lock, as_2d=True)
+        coords["input_channel"] = xr.Variable(
+            "input_channel", np.array(_layout.channel_labels(f, inputs, iarr.shape[1]), dtype=str))
+        variables["input"] = xr.Variable(("time_behavior", "input_channel"), indexing.LazilyIndexedArray(iarr),
+                                         {"units": inputs.unit, "nwb_path": inputs.path})
+
+
+class NwbMotorBackendEntrypoint(BackendEntrypoint):
+    """Open an NWB session (imaging or model) as a Dataset with nwbmotor's vocabulary.
+
+    Use it by name: ``xr.open_dataset(path, engine="nwbmotor")``. ``guess_can_open``
+    is False for every file, since ``.nwb`` files are HDF5 and auto-detection would
+    otherwise compete with h5netcdf.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> ds = xr.open_dataset("session.nwb", engine="nwbmotor", activity="dff")  # doctest: +SKIP
+    """
+
+    description = "NWB sessions (two-photon imaging or network models) as lazy nwbmotor session views"
+    url = "https://github.com/nwbmotor/nwbmotor"
+    open_dataset_parameters = ("filename_or_obj", "drop_variables", "activity", "series", "lock")
+
+    def open_dataset(  # type: ignore[override]
+        self,
+        filename_or_obj: str | os.PathLike[str],
+        *,
+        drop_variables: str | list[str] | tuple[str, ...] | None = None,
+        activity: str | None = "auto",
+        series: str | None = None,
+        lock: Any = None,
+    ) -> xr.Dataset:
+        return open_nwb_dataset(filename_or_obj, activity=activity, series=series,
+                                drop_variables=drop_variables, lock=lock)
+
+    def guess_can_open(self, filename_or_obj: Any) -> bool:
+        return False
