@@ -51,6 +51,7 @@ __all__ = [
     "DEFAULT_LOCATION",
     "ensure_imaging_plane",
     "imaging_plane_name",
+    "normalized_ophys",
     "ophys_metadata",
     "two_photon_series_name",
 ]
@@ -246,6 +247,53 @@ def ophys_metadata(
     return {"Ophys": {"Device": [device], "ImagingPlane": planes, "TwoPhotonSeries": series}}
 
 
+def normalized_ophys(metadata: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """``Device``/``ImagingPlane``/``TwoPhotonSeries`` lists from either NeuroConv metadata layout.
+
+    NeuroConv 0.10 converts list-based ophys metadata into its dict-based layout
+    (``Devices``, ``Ophys.ImagingPlanes``, ``Ophys.MicroscopySeries``, entries keyed and
+    linked by ``*_metadata_key``) inside ``run_conversion``; this maps both back to the
+    list layout of :func:`ophys_metadata`. The input is not modified.
+
+    Examples
+    --------
+    >>> md = {"Devices": {"scope": {"name": "Microscope"}},
+    ...       "Ophys": {"ImagingPlanes": {"p": {"name": "ImagingPlane", "device_metadata_key": "scope"}}}}
+    >>> normalized_ophys(md)["ImagingPlane"][0]["device"]
+    'Microscope'
+    """
+    ophys = copy.deepcopy(dict(metadata.get("Ophys") or {}))
+    devices_by_key = copy.deepcopy(dict(metadata.get("Devices") or {})) if isinstance(metadata.get("Devices"), Mapping) else {}
+    out: dict[str, list[dict[str, Any]]] = {
+        "Device": [dict(d) for d in ophys.get("Device", []) or []],
+        "ImagingPlane": [dict(p) for p in ([ophys["ImagingPlane"]] if isinstance(ophys.get("ImagingPlane"), Mapping) else ophys.get("ImagingPlane", []) or [])],
+        "TwoPhotonSeries": [dict(t) for t in ophys.get("TwoPhotonSeries", []) or []],
+    }
+    known = {d.get("name") for d in out["Device"]}
+    for dev in devices_by_key.values():
+        if isinstance(dev, Mapping) and dev.get("name") not in known:
+            out["Device"].append({k: v for k, v in dev.items() if k != "device_model_metadata_key"})
+    plane_names: dict[str, str] = {}
+    have = {p.get("name") for p in out["ImagingPlane"]}
+    for key, plane in (ophys.get("ImagingPlanes") or {}).items():
+        entry = dict(plane)
+        dev_key = entry.pop("device_metadata_key", None)
+        if dev_key is not None:
+            entry["device"] = (devices_by_key.get(dev_key) or {}).get("name", dev_key)
+        plane_names[key] = entry.get("name", key)
+        if entry.get("name") not in have:
+            out["ImagingPlane"].append(entry)
+    have = {t.get("name") for t in out["TwoPhotonSeries"]}
+    for key, series in (ophys.get("MicroscopySeries") or {}).items():
+        entry = dict(series)
+        plane_key = entry.pop("imaging_plane_metadata_key", None)
+        if plane_key is not None:
+            entry["imaging_plane"] = plane_names.get(plane_key, plane_key)
+        if entry.get("name") not in have:
+            out["TwoPhotonSeries"].append(entry)
+    return out
+
+
 def _entry(entries: Any, name: str | None, section: str) -> dict[str, Any] | None:
     if not entries:
         return None
@@ -269,8 +317,9 @@ def ensure_imaging_plane(nwbfile: NWBFile, metadata: Mapping[str, Any], *, name:
         The file to add to. An imaging plane already there with the same name is
         returned unchanged, so a movie and a segmentation of one session share it.
     metadata : mapping
-        Metadata holding an ``"Ophys"`` section shaped like :func:`ophys_metadata`'s
-        (missing keys fall back to its defaults). Not modified.
+        Metadata holding an ``"Ophys"`` section shaped like :func:`ophys_metadata`'s, or
+        NeuroConv's dict-based layout (see :func:`normalized_ophys`); missing keys fall
+        back to :func:`ophys_metadata`'s defaults. Not modified.
     name : str, optional
         Which ``Ophys.ImagingPlane`` entry; default the first one (``"ImagingPlane"``
         when the metadata has no entry at all).
@@ -296,7 +345,7 @@ def ensure_imaging_plane(nwbfile: NWBFile, metadata: Mapping[str, Any], *, name:
     """
     from pynwb.ophys import ImagingPlane, OpticalChannel
 
-    ophys = copy.deepcopy(dict(metadata.get("Ophys") or {}))
+    ophys = normalized_ophys(metadata)
     defaults = ophys_metadata()["Ophys"]
     entry = _entry(ophys.get("ImagingPlane"), name, "ImagingPlane")
     if entry is None:

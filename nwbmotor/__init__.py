@@ -31,6 +31,11 @@ _EXPORTS: dict[str, str] = {
     "load_spec": "nwbmotor._spec",
     "convert": "nwbmotor._convert",
     # views (nwbmotor/views)
+    "open_session": "nwbmotor.views",
+    "open_sessions": "nwbmotor.views",
+    "align_units": "nwbmotor.views",
+    "map_sessions": "nwbmotor.views",
+    "trial_align": "nwbmotor.analysis",
     # models (nwbmotor/models)
     # end to end (organize, analyze, demo)
 }

@@ -79,4 +79,7 @@ def get_interface_class(kind: str) -> type[BaseDataInterface]:
             f"unknown source kind {kind!r}; expected one of {sorted(SOURCE_KINDS)}"
         ) from None
     module_name, _, class_name = target.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+    cls = getattr(importlib.import_module(module_name), class_name, None)
+    if cls is None:
+        raise NwbMotorValueError(f"source kind {kind!r}: module {module_name!r} has no class {class_name!r}")
+    return cls

@@ -36,6 +36,7 @@ from nwbmotor.converters._ophys import (
     DEFAULT_LOCATION,
     ensure_imaging_plane,
     imaging_plane_name,
+    normalized_ophys,
     ophys_metadata,
     two_photon_series_name,
 )
@@ -154,7 +155,7 @@ class _FrameChunkIterator(AbstractDataChunkIterator):
         if self._pos >= self.source.n_frames:
             raise StopIteration
         stop = min(self._pos + self.chunk_frames, self.source.n_frames)
-        chunk = DataChunk(data=self.source.read(self._pos, stop), selection=np.s_[self._pos : stop, ...])
+        chunk = DataChunk(data=self.source.read(self._pos, stop), selection=(slice(self._pos, stop), slice(None), slice(None)))
         self._pos = stop
         return chunk
 
@@ -288,16 +289,17 @@ class MovieInterfaceBase(BaseDataInterface):
         """
         from pynwb.ophys import TwoPhotonSeries
 
-        backend = backend or "hdf5"
+        backend = backend or getattr(self, "_backend_hint", None) or "hdf5"
         if backend not in ("hdf5", "zarr"):
             raise NwbMotorValueError(f"backend {backend!r} is not supported; expected 'hdf5' or 'zarr'")
         metadata = copy.deepcopy(dict(metadata) if metadata is not None else self.get_metadata())
         if "Ophys" not in metadata:
             metadata = dict_deep_update(self.get_metadata(), metadata)
+        metadata["Ophys"] = normalized_ophys(metadata)
         streams = self._streams()
         channels = list(dict.fromkeys(s.channel for s in streams))
         n_planes = len({s.plane for s in streams})
-        series_md = {e.get("name"): e for e in metadata["Ophys"].get("TwoPhotonSeries", [])}
+        series_md = {e.get("name"): e for e in metadata["Ophys"]["TwoPhotonSeries"]}
         sd = self.source_data
         for stream in streams:
             plane_name = imaging_plane_name(stream.channel, stream.plane, n_channels=len(channels), n_planes=n_planes)
@@ -365,8 +367,8 @@ class MovieInterfaceBase(BaseDataInterface):
                 dataio.fill(f[name])
 
     def run_conversion(self, nwbfile_path, nwbfile=None, metadata=None, overwrite=False, backend=None, backend_configuration=None, append_on_disk_nwbfile=False, **conversion_options):  # noqa: D102
-        # NeuroConv's run_conversion does not tell add_to_nwbfile the backend; pass it on
-        conversion_options.setdefault("backend", backend or "hdf5")
+        # NeuroConv's run_conversion does not tell add_to_nwbfile the backend: remember it
+        self._backend_hint = backend or "hdf5"
         return super().run_conversion(
             nwbfile_path=nwbfile_path,
             nwbfile=nwbfile,

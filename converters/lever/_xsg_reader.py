@@ -100,11 +100,14 @@ class _LazyChannel:
         self._channel = channel
         self.shape = (recording.n_samples,)
         self.dtype = np.dtype("float64")
+        self.ndim = 1
 
     def __len__(self) -> int:
         return self._rec.n_samples
 
-    def __getitem__(self, item: slice) -> np.ndarray:
+    def __getitem__(self, item: slice | tuple[slice]) -> np.ndarray:
+        if isinstance(item, tuple) and len(item) == 1:
+            (item,) = item
         if not isinstance(item, slice) or item.step not in (None, 1):
             raise TypeError("only contiguous slices are supported")
         start, stop, _ = item.indices(self._rec.n_samples)

@@ -110,7 +110,9 @@ def _pixel_mask(folder: Path, i: int, roi: Any, image_shape: tuple[int, int]) ->
     return np.column_stack([x.astype(np.float64), y.astype(np.float64), lam])
 
 
-def read_suite2p_plane(folder_path: str | os.PathLike[str], *, frame_rate: float | None = None) -> Suite2pPlane:
+def read_suite2p_plane(
+    folder_path: str | os.PathLike[str], *, frame_rate: float | None = None, check_traces: bool = True
+) -> Suite2pPlane:
     """Read and check one Suite2p plane folder.
 
     Parameters
@@ -119,6 +121,8 @@ def read_suite2p_plane(folder_path: str | os.PathLike[str], *, frame_rate: float
         A ``suite2p/plane<k>`` folder.
     frame_rate : float, optional
         Frames per second; overrides ``ops['fs']``.
+    check_traces : bool, default True
+        Scan F and Fneu for NaN/inf (skip when only the masks are needed).
 
     Returns
     -------
@@ -197,8 +201,9 @@ def read_suite2p_plane(folder_path: str | os.PathLike[str], *, frame_rate: float
         rate = float(rate)
         if not (np.isfinite(rate) and rate > 0):
             raise _fail(folder / "ops.npy", f"frame rate 'fs' is {rate}; expected > 0 Hz (or pass frame_rate=)")
-    _check_finite_rows(folder / "F.npy", traces["F.npy"])
-    _check_finite_rows(folder / "Fneu.npy", traces["Fneu.npy"])
+    if check_traces:
+        _check_finite_rows(folder / "F.npy", traces["F.npy"])
+        _check_finite_rows(folder / "Fneu.npy", traces["Fneu.npy"])
     masks = [_pixel_mask(folder, i, roi, image_shape) for i, roi in enumerate(stat)]
     return Suite2pPlane(
         folder=folder,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import FilePath
 
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.converters.segmentation._base import SegmentationInterfaceBase
@@ -78,13 +78,13 @@ class LabRoisInterface(SegmentationInterfaceBase):
 
     def __init__(
         self,
-        file_path: str | os.PathLike[str],
+        file_path: FilePath,
         *,
-        labels_path: str | os.PathLike[str] | None = None,
-        dff_path: str | os.PathLike[str] | None = None,
+        labels_path: FilePath | None = None,
+        dff_path: FilePath | None = None,
         image_shape: tuple[int, int] = (512, 512),
         frame_rate: float | None = None,
-        cell_types: str | os.PathLike[str] | None = None,
+        cell_types: FilePath | None = None,
         input_source: str | None = None,
         plane_segmentation_name: str = "PlaneSegmentation",
         imaging_plane_name: str | None = None,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import DirectoryPath, FilePath
 
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.converters.segmentation._base import SegmentationInterfaceBase
@@ -82,10 +82,10 @@ class Suite2pInterface(SegmentationInterfaceBase):
 
     def __init__(
         self,
-        folder_path: str | os.PathLike[str],
+        folder_path: DirectoryPath,
         *,
         frame_rate: float | None = None,
-        cell_types: str | os.PathLike[str] | None = None,
+        cell_types: FilePath | None = None,
         input_source: str | None = None,
         neuropil_coefficient: float | None = None,
         dff_preset: str = "peters2014",

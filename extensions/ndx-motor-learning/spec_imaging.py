@@ -91,15 +91,7 @@ def data_types() -> list[NWBGroupSpec]:
             _column("present", "int64", "Number of spines present on the dendrite in this session."),
             _column("gained", "int64", "Spines present now and absent in the previous session."),
             _column("lost", "int64", "Spines present in the previous session and absent now."),
-            NWBDatasetSpec(
-                name="length",
-                neurodata_type_inc="VectorData",
-                dtype="float64",
-                doc="Length of the scored dendrite segment.",
-                attributes=[
-                    NWBAttributeSpec(name="unit", doc="Unit of length.", dtype="text", default_value="micrometers")
-                ],
-            ),
+            _column("length", "float64", "Length of the scored dendrite segment, in micrometers."),
             _column("area", "text", "Cortical area of the dendrite (e.g. 'forelimb', 'hindlimb')."),
             _column("condition", "text", "Experimental condition of the animal (e.g. 'training', 'control')."),
         ],

@@ -27,11 +27,37 @@ _EXPORTS: dict[str, str] = {
     "write_tiff_movie": "nwbmotor.testing._imaging",
     "write_tiff_pages": "nwbmotor.testing._imaging",
     # segmentation, cell labels, registration, spines (nwbmotor/testing/_segmentation.py)
+    "make_cell_field": "nwbmotor.testing._segmentation",
+    "make_registration_sessions": "nwbmotor.testing._segmentation",
+    "render_session": "nwbmotor.testing._segmentation",
+    "simulate_calcium_traces": "nwbmotor.testing._segmentation",
+    "write_lab_roi_session": "nwbmotor.testing._segmentation",
+    "write_registration_table": "nwbmotor.testing._segmentation",
+    "write_roi_dff_file": "nwbmotor.testing._segmentation",
+    "write_roi_file": "nwbmotor.testing._segmentation",
+    "write_roilabel_file": "nwbmotor.testing._segmentation",
+    "write_spine_table": "nwbmotor.testing._segmentation",
+    "write_suite2p_plane": "nwbmotor.testing._segmentation",
     # behaviour rig: Ephus, Dispatcher, bitcodes, frames, opto (nwbmotor/testing/_rig.py)
+    "MatlabClassObject": "nwbmotor.testing._matv5",
+    "RigSessionTruth": "nwbmotor.testing._rig",
+    "bitcode_trace": "nwbmotor.testing._rig",
+    "savemat_with_objects": "nwbmotor.testing._matv5",
+    "write_rig_session": "nwbmotor.testing._rig",
     "LeverTruth": "nwbmotor.testing._lever",
     "synthesize_lever_trace": "nwbmotor.testing._lever",
     # network models (nwbmotor/testing/_models.py)
     # whole sessions as NWB files, for the views and analyses (nwbmotor/testing/_sessions.py)
+    "LabSessionTruth": "nwbmotor.testing._sessions",
+    "simulate_lab_session": "nwbmotor.testing._sessions",
+    "write_foreign_ophys_session": "nwbmotor.testing._sessions",
+    "write_lab_session": "nwbmotor.testing._sessions",
+    "write_lab_sessions": "nwbmotor.testing._sessions",
+    "write_model_session_file": "nwbmotor.testing._sessions",
+    # in-memory session views with planted truth, for the analyses (nwbmotor/testing/_planted.py)
+    "gcamp_trace": "nwbmotor.testing._planted",
+    "planted_learning": "nwbmotor.testing._planted",
+    "planted_session": "nwbmotor.testing._planted",
 }
 
 __all__ = sorted(_EXPORTS)

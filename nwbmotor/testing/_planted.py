@@ -11,8 +11,9 @@ expands then refines, movement-locked activity and lever trajectories become mor
 reproducible, reaction times shorten.
 
 Calcium transients are GCaMP-like: rise time constant 50 ms (peak 2-4 frames after
-onset), decay 0.5-1 s, amplitudes log-normal (median 0.8 dF/F) on white noise of
-0.12 dF/F unless told otherwise.
+onset), decay 0.5-1 s, amplitudes log-normal (median 1.2 dF/F, sd 0.35 in log units) on white noise of
+0.08 dF/F unless told otherwise: a well-imaged GCaMP6 cell, where single events are
+8-30 noise sd tall.
 """
 
 from __future__ import annotations
@@ -188,8 +189,8 @@ def planted_session(
     quiescence_cells: NDArray[np.integer] | None = None,
     inhibitory_cells: NDArray[np.integer] | None = None,
     positions_um: NDArray[np.floating] | None = None,
-    noise_sd: float = 0.12,
-    amplitude_median: float = 0.8,
+    noise_sd: float = 0.08,
+    amplitude_median: float = 1.2,
     baseline_rate_hz: float = 0.02,
     quiescence_rate_hz: float = 0.12,
     p_participate: float = 0.8,

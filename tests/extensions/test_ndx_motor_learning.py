@@ -55,9 +55,57 @@ def _movements_table(nwbfile: NWBFile):
     return table
 
 
+def _cell_registration(nwbfile: NWBFile):
+    from hdmf.common import DynamicTableRegion, VectorData
+    from pynwb.ophys import ImageSegmentation, OpticalChannel, PlaneSegmentation
+
+    device = nwbfile.create_device(name="Microscope", description="two-photon microscope")
+    plane = nwbfile.create_imaging_plane(
+        name="ImagingPlane", optical_channel=[OpticalChannel(name="Green", description="green", emission_lambda=510.0)], description="L2/3",
+        device=device, excitation_lambda=925.0, indicator="GCaMP6f", location="MOp", imaging_rate=28.0,
+    )
+    rois = PlaneSegmentation(name="PlaneSegmentation", description="rois", imaging_plane=plane)
+    for k in range(3):
+        mask = np.zeros((8, 8), dtype=np.uint8)
+        mask[k : k + 2, k : k + 2] = 1
+        rois.add_roi(image_mask=mask)
+    module = nwbfile.create_processing_module("ophys", "optical physiology")
+    module.add(ImageSegmentation(plane_segmentations=[rois]))
+    record = ext.CellRegistration(
+        description="identity across sessions", method="matcher", reference_session="day01",
+        source="suite2p/plane0", parameters=json.dumps({"min_iou": 0.3}), id=[0, 1, 2],
+        columns=[
+            DynamicTableRegion(name="roi", data=[0, 1, 2], table=rois, description="the ROI"),
+            VectorData(name="global_id", data=[4, -1, 7], description="cell"),
+            VectorData(name="match_quality", data=[0.8, 0.0, 0.6], description="IoU"),
+            VectorData(name="reference_roi", data=[4, -1, 7], description="reference ROI"),
+            VectorData(name="centroid_distance", data=[0.5, np.nan, 1.0], description="pixels"),
+        ],
+    )
+    module.add(record)
+    return record
+
+
+def _spine_dynamics_table(nwbfile: NWBFile):
+    from hdmf.common import VectorData
+
+    values = {
+        "dendrite": ["d0", "d0"], "session": ["day01", "day02"], "present": [10, 11], "gained": [0, 2],
+        "lost": [0, 1], "length": [40.5, 40.5], "area": ["forelimb"] * 2, "condition": ["training"] * 2,
+    }
+    table = ext.SpineDynamicsTable(
+        description="spine scoring", id=[0, 1],
+        columns=[VectorData(name=k, data=v, description=k) for k, v in values.items()],
+    )
+    nwbfile.create_processing_module("ophys", "optical physiology").add(table)
+    return table
+
+
 EXAMPLES: dict[str, Callable[[NWBFile], object]] = {
     "LeverPressTask": _lever_press_task,
     "MovementsTable": _movements_table,
+    "CellRegistration": _cell_registration,
+    "SpineDynamicsTable": _spine_dynamics_table,
 }
 
 

@@ -1,0 +1,235 @@
+"""What the lever acquisition interfaces (``xsglog``, ``xsg``, ``lever_table``) share.
+
+The session clock is the acquisition clock: t = 0 at the first acquired sample. The
+interfaces expose, for the other interfaces of the session (through ``link_session``):
+
+- :meth:`LeverAcquisitionBase.lever` — the lever trace in volts and its sample rate;
+- :meth:`LeverAcquisitionBase.bitcodes` — decoded trial bitcodes (session clock);
+- :meth:`LeverAcquisitionBase.frame_times` — microscope frame starts (session clock);
+- :meth:`LeverAcquisitionBase.channel` / :meth:`LeverAcquisitionBase.ttl_pulses` — any
+  channel in volts, and a TTL channel's pulses (the optogenetics interface reads
+  ``Opto`` through them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from neuroconv import BaseDataInterface
+
+from nwbmotor._errors import NwbMotorValueError
+from nwbmotor.converters.lever._bitcode import Bitcodes
+from nwbmotor.converters.lever._frames import check_frame_times, frame_report
+
+if TYPE_CHECKING:
+    from pynwb import NWBFile
+
+__all__ = ["LeverAcquisitionBase", "MOVIE_KINDS", "movie_frame_count"]
+
+#: Source kinds whose interface knows the movie's frame count.
+MOVIE_KINDS = ("scanimage", "tiff")
+FRAME_THRESHOLD = 2.5
+TTL_THRESHOLD = 2.0
+
+
+def movie_frame_count(interface: Any) -> int | None:
+    """The frame count of a movie interface, asked the ways NeuroConv/roiextractors answer it."""
+    for attr in ("n_frames", "num_frames", "n_movie_frames"):
+        v = getattr(interface, attr, None)
+        if isinstance(v, (int, np.integer)):
+            return int(v)
+    for meth in ("get_num_frames", "get_num_samples"):
+        f = getattr(interface, meth, None)
+        if callable(f):
+            try:
+                return int(f())
+            except Exception:  # noqa: BLE001 - a movie that cannot say is simply not compared
+                pass
+    extractor = getattr(interface, "imaging_extractor", None)
+    if extractor is not None:
+        for meth in ("get_num_samples", "get_num_frames"):
+            f = getattr(extractor, meth, None)
+            if callable(f):
+                try:
+                    return int(f())
+                except Exception:  # noqa: BLE001
+                    pass
+    return None
+
+
+class LeverAcquisitionBase(BaseDataInterface):
+    """Base of the lever acquisition interfaces (not a source kind itself).
+
+    Subclasses set ``source`` (the path named in messages), ``sample_rate``,
+    ``reader_warnings`` and implement :meth:`lever`, :meth:`_add_acquisition`.
+    """
+
+    source: str
+    sample_rate: float
+    reader_warnings: list[str]
+    volts_to_mm: float | None
+    movement_preset: str
+    movement_options: dict[str, Any]
+    task: dict[str, Any]
+    n_movie_frames: int | None
+
+    def _init_common(
+        self,
+        *,
+        volts_to_mm: float | None,
+        movement_preset: str,
+        movement_options: Mapping[str, Any] | None,
+        task: Mapping[str, Any] | None,
+        n_movie_frames: int | None,
+    ) -> None:
+        if volts_to_mm is not None and not (isinstance(volts_to_mm, (int, float)) and volts_to_mm > 0):
+            raise NwbMotorValueError(f"{self.source}: volts_to_mm must be a positive number of mm per volt; got {volts_to_mm!r}")
+        if n_movie_frames is not None and (not isinstance(n_movie_frames, (int, np.integer)) or n_movie_frames < 0):
+            raise NwbMotorValueError(f"{self.source}: n_movie_frames must be a non-negative integer; got {n_movie_frames!r}")
+        self.volts_to_mm = None if volts_to_mm is None else float(volts_to_mm)
+        self.movement_preset = movement_preset
+        self.movement_options = dict(movement_options or {})
+        self.task = dict(task or {})
+        self.n_movie_frames = None if n_movie_frames is None else int(n_movie_frames)
+        self._dispatcher: Any = None
+        self._bitcodes: Bitcodes | None = None
+        self._frame_times: np.ndarray | None = None
+        self._bitcode_warnings: list[str] = []
+
+    # ---- what the session's other interfaces may ask
+    def lever(self) -> tuple[Any, float]:
+        """The lever trace in volts (array-like; ``np.asarray`` it to load) and its sample rate."""
+        raise NotImplementedError
+
+    def lever_timestamps(self) -> np.ndarray | None:
+        """Per-sample session times when the trace is not evenly sampled from 0 (``.xsg``), else None."""
+        return None
+
+    def channel(self, name: str) -> tuple[Any, float]:
+        """A recorded channel in volts (array-like, NaN-padded) and its sample rate.
+
+        Raises
+        ------
+        NwbMotorValueError
+            If the recording has no such channel.
+        """
+        raise NwbMotorValueError(f"{self.source}: no channel {name!r} in this recording")
+
+    def channel_names(self) -> tuple[str, ...]:
+        return ()
+
+    def ttl_pulses(self, name: str, threshold: float = TTL_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+        """Rising and falling edge times (session clock, s) of a TTL channel.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from nwbmotor.testing import write_rig_session
+        >>> from nwbmotor.converters.lever import XsglogLeverInterface
+        >>> truth = write_rig_session(tempfile.mkdtemp(), n_trials=2, opto_fraction=1.0)
+        >>> rising, falling = XsglogLeverInterface(truth.folder).ttl_pulses("Opto")
+        >>> bool(np.allclose(rising, truth.opto_pulse_times))
+        True
+        """
+        from nwbmotor.converters.lever._bitcode import falling_edges, rising_edges
+
+        data, rate = self.channel(name)
+        return rising_edges(data, threshold) / rate, falling_edges(data, threshold) / rate
+
+    def bitcodes(self) -> Bitcodes:
+        """The decoded trial bitcodes, sync times in the session clock."""
+        raise NwbMotorValueError(f"{self.source}: this recording has no trial bitcode channel")
+
+    def frame_times(self) -> np.ndarray | None:
+        """Microscope frame starts (rising edges of ``Frame`` above 2.5 V), session clock; None without a Frame channel.
+
+        Raises
+        ------
+        NwbMotorValueError
+            If the frame pulses are not strictly increasing.
+        """
+        return None
+
+    def frame_report(self) -> dict[str, Any] | None:
+        """Frame pulses counted against the movie (``n_movie_frames``), see :func:`frame_report`."""
+        t = self.frame_times()
+        return None if t is None else frame_report(t, self.n_movie_frames)
+
+    def link_session(self, interfaces: Mapping[str, Any]) -> None:
+        """Find the session's Dispatcher interface (movements then wait for its trials)
+        and the movie's frame count (when ``n_movie_frames`` was not given)."""
+        self._dispatcher = interfaces.get("dispatcher")
+        if self.n_movie_frames is None:
+            for kind in MOVIE_KINDS:
+                if kind in interfaces:
+                    self.n_movie_frames = movie_frame_count(interfaces[kind])
+                    break
+
+    # ---- NWB
+    def task_parameters(self) -> dict[str, Any]:
+        params = {"lever_sample_rate": self.sample_rate, "volts_to_mm": self.volts_to_mm}
+        if self._dispatcher is not None:
+            params.update(self._dispatcher.task_parameters(include_acquisition=False))
+        params.update(self.task)
+        return params
+
+    def _lever_for_detection(self) -> tuple[np.ndarray, list[str]]:
+        """The full lever trace as float64 for movement detection, and notes on what was done.
+
+        Trailing NaN (padding of a short channel) is cut; NaN inside the trace is an error
+        unless ``movement_options`` asks ``nan_policy="interpolate"``.
+        """
+        data, _ = self.lever()
+        x = np.asarray(data[0 : len(data)], dtype=np.float64)
+        notes: list[str] = []
+        finite = np.isfinite(x)
+        if not finite.all():
+            last = int(np.flatnonzero(finite)[-1]) + 1 if finite.any() else 0
+            if last < len(x) and finite[:last].all():
+                notes.append(
+                    f"movement detection ran on the first {last} samples; the {len(x) - last} NaN samples "
+                    "after them (padding) were left out"
+                )
+                x = x[:last]
+        return x, notes
+
+    def _frame_table(self, nwbfile: NWBFile) -> None:
+        from nwbmotor.converters.lever._nwb import add_ttl_events
+
+        t = self.frame_times()
+        if t is None:
+            return
+        data, rate = self.channel("Frame")
+        from nwbmotor.converters.lever._bitcode import falling_edges
+
+        falling = falling_edges(data, FRAME_THRESHOLD) / rate
+        report = self.frame_report()
+        add_ttl_events(
+            nwbfile,
+            "imaging_frame_pulses",
+            t,
+            falling,
+            description=(
+                "Microscope frame starts: rising edges of the acquisition channel 'Frame' above 2.5 V, "
+                f"session clock. Behaviour events map to the nearest frame. Frame report: {report['text']}"
+            ),
+            source_description="Acquisition channel 'Frame' thresholded at 2.5 V",
+            resolution=1.0 / rate,
+        )
+
+    def _check_frames(self, times: np.ndarray) -> np.ndarray:
+        return check_frame_times(times, source=f"{self.source}: channel 'Frame'")
+
+    def add_movements(self, nwbfile: NWBFile, *, trials: Any = None) -> Any:
+        """Detect lever movements and write the ``MovementsTable`` (and, with ``trials``,
+        the trials' movement columns), through the movements module."""
+        from nwbmotor.converters.lever._movements_table import add_movements_to_nwbfile
+
+        x, notes = self._lever_for_detection()
+        start = 0.0
+        return add_movements_to_nwbfile(
+            nwbfile, x, self.sample_rate, preset=self.movement_preset, trials=trials, start_time=start,
+            notes=notes, **self.movement_options,
+        )

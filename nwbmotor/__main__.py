@@ -1,0 +1,5 @@
+"""``python -m nwbmotor`` is the ``nwbmotor`` command."""
+
+from nwbmotor._cli import main
+
+main()
