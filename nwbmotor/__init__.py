@@ -38,6 +38,10 @@ _EXPORTS: dict[str, str] = {
     "trial_align": "nwbmotor.analysis",
     # models (nwbmotor/models)
     # end to end (organize, analyze, demo)
+    "organize": "nwbmotor._dandi",
+    "validate_dandiset": "nwbmotor._dandi",
+    "analyze": "nwbmotor._analyze",
+    "run_demo": "nwbmotor._demo",
 }
 
 __all__ = sorted(["NwbMotorError", "NwbMotorTypeError", "NwbMotorValueError", "__version__", *_EXPORTS])

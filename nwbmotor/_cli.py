@@ -77,3 +77,51 @@ def inspect(paths: tuple[Path, ...], as_json: bool) -> None:
     click.echo(format_reports(reports, as_json=as_json))
     if not all(r.ok for r in reports):
         sys.exit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dandiset-dir", "-d", required=True, type=click.Path(path_type=Path),
+              help="The dandiset folder (made with a dandiset.yaml if new; never clobbered).")
+@click.option("--mode", type=click.Choice(["copy", "move", "hardlink", "symlink"]), default="copy",
+              show_default=True, help="How files get into the dandiset.")
+@click.option("--name", default=None, help="Name of a new dandiset.")
+@click.option("--description", default=None, help="Description of a new dandiset.")
+@_clean_errors
+def organize(paths: tuple[Path, ...], dandiset_dir: Path, mode: str, name: str | None,
+             description: str | None) -> None:
+    """Organize NWB files into a DANDI dandiset (layout + dandiset.yaml) and validate it."""
+    from nwbmotor._dandi import organize as run
+
+    result = run(paths, dandiset_dir, mode=mode, name=name, description=description)
+    click.echo(result.summary())
+    if not result.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--output-dir", "-o", required=True, type=click.Path(path_type=Path),
+              help="Folder for report.html, figures, CSV and NetCDF.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Sessions analysed in parallel.")
+@click.option("--shuffles", type=int, default=10_000, show_default=True,
+              help="Shuffles of the movement-related classification.")
+@_clean_errors
+def analyze(paths: tuple[Path, ...], output_dir: Path, workers: int, shuffles: int) -> None:
+    """Run the standard analyses on lab and model sessions; write figures, report and tables."""
+    from nwbmotor._analyze import analyze as run
+
+    result = run(paths, output_dir, workers=workers, n_shuffles=shuffles)
+    click.echo(f"report: {result.report}")
+
+
+@main.command()
+@click.option("--output-dir", "-o", type=click.Path(path_type=Path), default=Path("nwbmotor-demo"),
+              show_default=True, help="Folder for everything the demo makes (a previous demo there is replaced).")
+@click.option("--workers", type=int, default=2, show_default=True)
+@_clean_errors
+def demo(output_dir: Path, workers: int) -> None:
+    """The whole path on a built-in example: lab files -> NWB -> checks -> DANDI -> models -> report."""
+    from nwbmotor._demo import run_demo
+
+    run_demo(output_dir, workers=workers, echo=click.echo)

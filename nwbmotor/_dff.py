@@ -140,8 +140,8 @@ def _moving_mean_on(
     f: NDArray[np.float64], keep: NDArray[np.bool_], window: int
 ) -> NDArray[np.float64]:
     """Mean over kept frames in a centred window; frames with none kept are interpolated."""
-    num = ndimage.uniform_filter1d(np.where(keep, f, 0.0), window, axis=-1, mode="nearest")
-    den = ndimage.uniform_filter1d(keep.astype(np.float64), window, axis=-1, mode="nearest")
+    num = ndimage.uniform_filter1d(np.where(keep, f, 0.0), window, axis=-1, mode="constant")
+    den = ndimage.uniform_filter1d(keep.astype(np.float64), window, axis=-1, mode="constant")
     ok = keep & (den > 1e-9)
     base = np.empty_like(f)
     frames = np.arange(f.shape[-1])

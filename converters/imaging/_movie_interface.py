@@ -85,63 +85,6 @@ class MovieStream:
     timestamps: np.ndarray | None = None
 
 
-class ParallelMovieDataIO(H5DataIO):
-    """An empty HDF5 dataset spec that fills itself with the parallel writer when hdmf creates it.
-
-    Parameters
-    ----------
-    source : FrameSource
-    chunk_frames : int
-        Frames per chunk (chunks span whole frames).
-    level : int, default 4
-        gzip level.
-    workers : int, optional
-        Compression threads (default: one per core).
-    """
-
-    def __init__(self, source: FrameSource, *, chunk_frames: int, level: int = DEFAULT_LEVEL, workers: int | None = None) -> None:
-        shape = (source.n_frames, *source.frame_shape)
-        super().__init__(
-            shape=shape,
-            dtype=source.dtype,
-            chunks=(chunk_frames, *source.frame_shape),
-            compression="gzip",
-            compression_opts=level,
-            shuffle=True,
-        )
-        self.source = source
-        self.chunk_frames = chunk_frames
-        self.level = level
-        self.workers = workers
-        self.filled = False
-        self.dataset_name: str | None = None
-
-    @property
-    def dataset(self):  # noqa: D102 - see H5DataIO.dataset
-        return H5DataIO.dataset.fget(self)
-
-    @dataset.setter
-    def dataset(self, dset) -> None:
-        H5DataIO.dataset.fset(self, dset)
-        self.dataset_name = dset.name
-        self.fill(dset)
-
-    def fill(self, dset) -> None:
-        """Write every frame of the source into ``dset`` (an empty dataset made from this spec)."""
-        from tqdm.auto import tqdm
-
-        with tqdm(total=self.source.n_frames, unit="frame", desc=f"writing {dset.name}", disable=None, leave=False) as bar:
-            write_frames_direct(
-                dset,
-                _blocks(self.source, self.chunk_frames),
-                level=self.level,
-                shuffle=True,
-                workers=self.workers,
-                progress=bar.update,
-            )
-        self.filled = True
-
-
 class _FrameChunkIterator(AbstractDataChunkIterator):
     """hdmf chunk iterator over a frame source (Zarr, or any backend without direct writes)."""
 
@@ -172,6 +115,86 @@ class _FrameChunkIterator(AbstractDataChunkIterator):
     @property
     def maxshape(self) -> tuple[int, ...]:
         return (self.source.n_frames, *self.source.frame_shape)
+
+
+class ParallelMovieDataIO(H5DataIO, AbstractDataChunkIterator):
+    """An empty HDF5 dataset spec that fills itself with the parallel writer when hdmf creates it.
+
+    hdmf's HDF5 writer sees an ``H5DataIO`` without data: it creates the empty dataset
+    and sets :attr:`dataset`, which fills it. Any other writer (hdmf-zarr) sees an
+    ``AbstractDataChunkIterator`` and writes the frames chunk by chunk, so the same
+    in-memory NWBFile is written completely by either backend.
+
+    Parameters
+    ----------
+    source : FrameSource
+    chunk_frames : int
+        Frames per chunk (chunks span whole frames).
+    level : int, default 4
+        gzip level.
+    workers : int, optional
+        Compression threads (default: one per core).
+    """
+
+    def __init__(self, source: FrameSource, *, chunk_frames: int, level: int = DEFAULT_LEVEL, workers: int | None = None) -> None:
+        shape = (source.n_frames, *source.frame_shape)
+        super().__init__(
+            shape=shape,
+            dtype=source.dtype,
+            chunks=(chunk_frames, *source.frame_shape),
+            compression="gzip",
+            compression_opts=level,
+            shuffle=True,
+        )
+        self.source = source
+        self.chunk_frames = chunk_frames
+        self.level = level
+        self.workers = workers
+        self.filled = False
+        self.dataset_name: str | None = None
+        self._iterator = _FrameChunkIterator(source, chunk_frames)
+
+    # -- AbstractDataChunkIterator (backends without direct chunk writes)
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> DataChunk:
+        return next(self._iterator)
+
+    def recommended_chunk_shape(self) -> tuple[int, ...]:
+        return self._iterator.recommended_chunk_shape()
+
+    def recommended_data_shape(self) -> tuple[int, ...]:
+        return self._iterator.recommended_data_shape()
+
+    @property
+    def maxshape(self) -> tuple[int, ...]:
+        return self._iterator.maxshape
+
+    @property
+    def dataset(self):  # noqa: D102 - see H5DataIO.dataset
+        return H5DataIO.dataset.fget(self)
+
+    @dataset.setter
+    def dataset(self, dset) -> None:
+        H5DataIO.dataset.fset(self, dset)
+        self.dataset_name = dset.name
+        self.fill(dset)
+
+    def fill(self, dset) -> None:
+        """Write every frame of the source into ``dset`` (an empty dataset made from this spec)."""
+        from tqdm.auto import tqdm
+
+        with tqdm(total=self.source.n_frames, unit="frame", desc=f"writing {dset.name}", disable=None, leave=False) as bar:
+            write_frames_direct(
+                dset,
+                _blocks(self.source, self.chunk_frames),
+                level=self.level,
+                shuffle=True,
+                workers=self.workers,
+                progress=bar.update,
+            )
+        self.filled = True
 
 
 def _regular(timestamps: np.ndarray, rate: float) -> bool:
@@ -289,7 +312,7 @@ class MovieInterfaceBase(BaseDataInterface):
         """
         from pynwb.ophys import TwoPhotonSeries
 
-        backend = backend or getattr(self, "_backend_hint", None) or "hdf5"
+        backend = backend or getattr(self, "_backend_hint", None) or "hdf5"  # hdf5 data also write to zarr
         if backend not in ("hdf5", "zarr"):
             raise NwbMotorValueError(f"backend {backend!r} is not supported; expected 'hdf5' or 'zarr'")
         metadata = copy.deepcopy(dict(metadata) if metadata is not None else self.get_metadata())

@@ -284,7 +284,12 @@ def read_scanimage_layout(files: Sequence[Path], *, version: str | None = None) 
         raise NwbMotorValueError(
             f"{files[0]}: header field {keys['channels']} is {header.get(keys['channels'])!r}; expected the saved channel(s), e.g. 1 or [1;2]"
         )
-    fastz = bool(header.get(keys["fastz"], 0)) if keys["fastz"] else int(header.get(keys["slices"], 1) or 1) > 1
+    if version == "SI3" and int(header.get(keys["slices"], 1) or 1) > 1:
+        raise NwbMotorValueError(
+            f"{files[0]}: header field {keys['slices']} is {header.get(keys['slices'])}; a ScanImage 3.8 z-stack "
+            "(frames grouped by slice) is not a movie; expected 1"
+        )
+    fastz = bool(header.get(keys["fastz"], 0)) if keys["fastz"] else False
     n_planes = int(header.get(keys["slices"], 1) or 1) if fastz else 1
     if n_planes < 1:
         raise NwbMotorValueError(f"{files[0]}: header field {keys['slices']} is {n_planes}; expected >= 1")

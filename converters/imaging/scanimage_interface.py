@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import DirectoryPath
 
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.converters._ophys import DEFAULT_EXCITATION_LAMBDA, DEFAULT_INDICATOR, DEFAULT_LOCATION
@@ -15,11 +17,20 @@ from nwbmotor.converters.imaging._movie_interface import MovieInterfaceBase, Mov
 from nwbmotor.converters.imaging._si4_reader import (
     detect_scanimage_version,
     find_tiff_files,
+    parse_scanimage_header,
     read_scanimage_layout,
 )
 from nwbmotor.converters.imaging._tiff_reader import scan_tiff
 
 __all__ = ["ScanImageMovieInterface"]
+
+
+def _channel_label(name: str) -> str:
+    """ScanImage 2016+ channel names ('Channel 1') as NWB name parts: PMT 1 Green, PMT 2 Red."""
+    m = re.fullmatch(r"\s*Channel\s*(\d+)\s*", name)
+    if m:
+        return {1: "Green", 2: "Red"}.get(int(m.group(1)), f"Channel{m.group(1)}")
+    return re.sub(r"[^0-9A-Za-z]", "", name) or "Channel"
 
 
 class _ExtractorSource:
@@ -56,9 +67,23 @@ class ScanImageMovieInterface(MovieInterfaceBase):
     fov_um_at_zoom_1 : (x, y) floats, optional
         Field of view at zoom 1; the recording's FOV is this divided by the zoom read from
         the header. ``field_of_view_um`` (the FOV of this recording) takes precedence.
-    indicator, excitation_lambda, location, field_of_view_um, device_name, device_description,
-    chunk_frames, compression_level, workers
-        As for :class:`~nwbmotor.converters.imaging.TiffMovieInterface`.
+    indicator : str, default "GCaMP6f"
+    excitation_lambda : float, default 925.0
+        Laser wavelength in nm.
+    location : str, default "MOp"
+        Allen CCF acronym of the imaged area.
+    field_of_view_um : (x, y) floats, optional
+        Field of view of this recording in µm (default 470 × 500 µm for 512 × 512 px,
+        scaled to the frame size).
+    device_name : str, default "Microscope"
+    device_description : str
+    chunk_frames : int, optional
+        Frames per HDF5 chunk (default about 2 MiB per chunk).
+    compression_level : int, default 4
+        gzip level.
+    workers : int, optional
+        Compression threads (default: one per core).
+    verbose : bool, default False
 
     Examples
     --------
@@ -76,7 +101,7 @@ class ScanImageMovieInterface(MovieInterfaceBase):
 
     def __init__(
         self,
-        folder_path: str | os.PathLike[str],
+        folder_path: DirectoryPath,
         *,
         file_paths: Sequence[str] | None = None,
         fov_um_at_zoom_1: tuple[float, float] | None = None,
@@ -125,7 +150,8 @@ class ScanImageMovieInterface(MovieInterfaceBase):
                         MovieStream(channel=name, plane=z, source=lay.source(c, z), rate=lay.volume_rate, starting_time=offset, timestamps=ts)
                     )
         elif self.version == "SI2016":
-            self.zoom = None
+            zoom = parse_scanimage_header(first.first_software).get("SI.hRoiManager.scanZoomFactor")
+            self.zoom = float(zoom) if isinstance(zoom, (int, float)) and not isinstance(zoom, bool) and zoom > 0 else None
             self._stream_list = self._roiextractors_streams(files)
         else:
             raise NwbMotorValueError(
@@ -149,8 +175,15 @@ class ScanImageMovieInterface(MovieInterfaceBase):
                     x = ScanImageImagingExtractor(file_paths=[str(p) for p in files], channel_name=name, plane_index=z if n_planes > 1 else None)
                 except Exception as exc:  # noqa: BLE001
                     raise NwbMotorValueError(f"{files[0]}: roiextractors cannot read channel {name!r} plane {z}: {exc}") from None
-                ts = np.asarray(x.get_timestamps(), dtype=float) if x.has_time_vector() else None
-                streams.append(MovieStream(channel=str(name), plane=z, source=_ExtractorSource(x), rate=float(x.get_sampling_frequency()), timestamps=ts))
+                try:
+                    native = x.get_native_timestamps()
+                except Exception:  # noqa: BLE001 - no per-frame timestamps in the files
+                    native = None
+                ts = np.asarray(native, dtype=float) if native is not None else None
+                streams.append(
+                    MovieStream(channel=_channel_label(str(name)), plane=z, source=_ExtractorSource(x),
+                                rate=float(x.get_sampling_frequency()), timestamps=ts)
+                )
         return streams
 
     @property

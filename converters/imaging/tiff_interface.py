@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
+
+from pydantic import FilePath
 
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.converters._ophys import DEFAULT_EXCITATION_LAMBDA, DEFAULT_INDICATOR, DEFAULT_LOCATION
@@ -29,16 +30,23 @@ class TiffMovieInterface(MovieInterfaceBase):
         Frames per second.
     starting_time : float, default 0.0
         Time of the first frame in the session clock, in seconds.
-    indicator, excitation_lambda, location, field_of_view_um, device_name, device_description
-        Optical metadata (defaults: GCaMP6f, 925 nm, ``MOp``, 470 × 500 µm for 512 × 512
-        px scaled to the frame size, "Microscope"). Metadata passed to
-        ``add_to_nwbfile`` overrides them too.
+    indicator : str, default "GCaMP6f"
+    excitation_lambda : float, default 925.0
+        Laser wavelength in nm.
+    location : str, default "MOp"
+        Allen CCF acronym of the imaged area.
+    field_of_view_um : (x, y) floats, optional
+        Field of view in µm (default 470 × 500 µm for 512 × 512 px, scaled to the frame
+        size). Metadata passed to ``add_to_nwbfile`` overrides all optical values.
+    device_name : str, default "Microscope"
+    device_description : str
     chunk_frames : int, optional
         Frames per HDF5 chunk (default about 2 MiB per chunk).
     compression_level : int, default 4
         gzip level.
     workers : int, optional
         Compression threads (default: one per core).
+    verbose : bool, default False
 
     Examples
     --------
@@ -56,7 +64,7 @@ class TiffMovieInterface(MovieInterfaceBase):
 
     def __init__(
         self,
-        file_path: str | os.PathLike[str],
+        file_path: FilePath,
         *,
         sampling_frequency: float,
         starting_time: float = 0.0,

@@ -133,10 +133,20 @@ class LeverAcquisitionBase(BaseDataInterface):
         >>> bool(np.allclose(rising, truth.opto_pulse_times))
         True
         """
-        from nwbmotor.converters.lever._bitcode import falling_edges, rising_edges
+        rising, falling = self.channel_edges(name, threshold)
+        _, rate = self.channel(name)
+        return rising / rate, falling / rate
 
-        data, rate = self.channel(name)
-        return rising_edges(data, threshold) / rate, falling_edges(data, threshold) / rate
+    def channel_edges(self, name: str, threshold: float = TTL_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
+        """Rising and falling edge sample indices of a channel (read once, then cached)."""
+        from nwbmotor.converters.lever._bitcode import pulse_edges
+
+        cache = self.__dict__.setdefault("_edge_cache", {})
+        key = (name, float(threshold))
+        if key not in cache:
+            data, _ = self.channel(name)
+            cache[key] = pulse_edges(data, threshold)
+        return cache[key]
 
     def bitcodes(self) -> Bitcodes:
         """The decoded trial bitcodes, sync times in the session clock."""
@@ -175,25 +185,26 @@ class LeverAcquisitionBase(BaseDataInterface):
         params.update(self.task)
         return params
 
-    def _lever_for_detection(self) -> tuple[np.ndarray, list[str]]:
-        """The full lever trace as float64 for movement detection, and notes on what was done.
+    def _detection_source(self) -> tuple[Any, int, list[str], bool]:
+        """What movement detection reads: ``(read(start, stop), n_samples, notes, has_nan)``.
 
-        Trailing NaN (padding of a short channel) is cut; NaN inside the trace is an error
-        unless ``movement_options`` asks ``nan_policy="interpolate"``.
+        Trailing NaN (padding of a short channel) is left out and noted; ``has_nan`` says
+        NaN remain inside (only possible with ``nan_policy="interpolate"``).
         """
         data, _ = self.lever()
         x = np.asarray(data[0 : len(data)], dtype=np.float64)
         notes: list[str] = []
         finite = np.isfinite(x)
+        n = len(x)
         if not finite.all():
             last = int(np.flatnonzero(finite)[-1]) + 1 if finite.any() else 0
-            if last < len(x) and finite[:last].all():
+            if last < n:
                 notes.append(
-                    f"movement detection ran on the first {last} samples; the {len(x) - last} NaN samples "
+                    f"movement detection ran on the first {last} samples; the {n - last} NaN samples "
                     "after them (padding) were left out"
                 )
-                x = x[:last]
-        return x, notes
+                n = last
+        return (lambda a, b: x[a:b]), n, notes, not finite[:n].all()
 
     def _frame_table(self, nwbfile: NWBFile) -> None:
         from nwbmotor.converters.lever._nwb import add_ttl_events
@@ -201,10 +212,8 @@ class LeverAcquisitionBase(BaseDataInterface):
         t = self.frame_times()
         if t is None:
             return
-        data, rate = self.channel("Frame")
-        from nwbmotor.converters.lever._bitcode import falling_edges
-
-        falling = falling_edges(data, FRAME_THRESHOLD) / rate
+        _, rate = self.channel("Frame")
+        falling = self.channel_edges("Frame", FRAME_THRESHOLD)[1] / rate
         report = self.frame_report()
         add_ttl_events(
             nwbfile,
@@ -224,12 +233,30 @@ class LeverAcquisitionBase(BaseDataInterface):
 
     def add_movements(self, nwbfile: NWBFile, *, trials: Any = None) -> Any:
         """Detect lever movements and write the ``MovementsTable`` (and, with ``trials``,
-        the trials' movement columns), through the movements module."""
+        the trials' movement columns), through the movements module.
+
+        When the detector's working rate divides the sample rate (10 kHz -> 1 kHz), the
+        lever is resampled here block by block with the detector's own first step
+        (``resample_poly(x, 1, down)``, bitwise the same result), so an hour of lever
+        never sits in memory; the note in the table says so.
+        """
+        from nwbmotor._lever_movements import movement_parameters
+        from nwbmotor.converters.lever._decimate import decimate_blockwise
         from nwbmotor.converters.lever._movements_table import add_movements_to_nwbfile
 
-        x, notes = self._lever_for_detection()
-        start = 0.0
+        working = float(movement_parameters(self.movement_preset, **self.movement_options)["working_rate_hz"])
+        read, n, notes, has_nan = self._detection_source()
+        ratio = self.sample_rate / working
+        down = int(round(ratio))
+        if not has_nan and down >= 1 and abs(ratio - down) < 1e-9:
+            x, rate = decimate_blockwise(read, n, down), working
+            if down > 1:
+                notes = [*notes, (
+                    f"the {self.sample_rate:g} Hz lever was resampled to {working:g} Hz block by block with "
+                    f"resample_poly(x, 1, {down}) (the detector's own first step, same result) before detection"
+                )]
+        else:
+            x, rate = read(0, n), self.sample_rate
         return add_movements_to_nwbfile(
-            nwbfile, x, self.sample_rate, preset=self.movement_preset, trials=trials, start_time=start,
-            notes=notes, **self.movement_options,
+            nwbfile, x, rate, preset=self.movement_preset, trials=trials, notes=notes, **self.movement_options
         )

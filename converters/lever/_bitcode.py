@@ -20,25 +20,39 @@ import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
 
-__all__ = ["rising_edges", "falling_edges", "Bitcodes", "decode_bitcodes", "decode_bitcode_edges"]
+__all__ = ["pulse_edges", "rising_edges", "falling_edges", "Bitcodes", "decode_bitcodes", "decode_bitcode_edges"]
 
 _CHUNK = 1 << 22
 
 
-def _edges(trace: Any, threshold: float, *, rising: bool, chunk: int = _CHUNK) -> np.ndarray:
+def pulse_edges(trace: Any, threshold: float, *, chunk: int = _CHUNK) -> tuple[np.ndarray, np.ndarray]:
+    """Rising and falling edges of ``trace`` in one pass (see :func:`rising_edges`).
+
+    Returns
+    -------
+    rising, falling : ndarray of int64
+        Index of the first sample above threshold of each pulse, and of the first
+        sample at or below it after each pulse.
+
+    Examples
+    --------
+    >>> pulse_edges(np.array([0, 5, 5, 0, 0, 5.0]), 2.0)
+    (array([1, 5]), array([3]))
+    """
     n = len(trace)
-    out: list[np.ndarray] = []
-    prev = False  # the sample before the first counts as low (or high, for falling)
-    if not rising:
-        prev = True
+    rising: list[np.ndarray] = []
+    falling: list[np.ndarray] = []
+    prev = False  # the sample before the first counts as low
     for start in range(0, n, chunk):
         block = np.asarray(trace[start : start + chunk], dtype=np.float64)
         high = block > threshold  # NaN compares False: padded samples are low
         before = np.concatenate(([prev], high[:-1]))
-        idx = np.flatnonzero(high & ~before) if rising else np.flatnonzero(~high & before)
-        out.append(idx + start)
+        rising.append(np.flatnonzero(high & ~before) + start)
+        falling.append(np.flatnonzero(~high & before) + start)
         prev = bool(high[-1]) if len(high) else prev
-    return np.concatenate(out).astype(np.int64) if out else np.zeros(0, np.int64)
+    if not rising:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(rising).astype(np.int64), np.concatenate(falling).astype(np.int64)
 
 
 def rising_edges(trace: Any, threshold: float, *, chunk: int = _CHUNK) -> np.ndarray:
@@ -64,7 +78,7 @@ def rising_edges(trace: Any, threshold: float, *, chunk: int = _CHUNK) -> np.nda
     >>> rising_edges(np.array([0, 5, 5, 0, 0, 5.0]), 2.0)
     array([1, 5])
     """
-    return _edges(trace, threshold, rising=True, chunk=chunk)
+    return pulse_edges(trace, threshold, chunk=chunk)[0]
 
 
 def falling_edges(trace: Any, threshold: float, *, chunk: int = _CHUNK) -> np.ndarray:
@@ -75,7 +89,7 @@ def falling_edges(trace: Any, threshold: float, *, chunk: int = _CHUNK) -> np.nd
     >>> falling_edges(np.array([0, 5, 5, 0, 0, 5.0]), 2.0)
     array([3])
     """
-    return _edges(trace, threshold, rising=False, chunk=chunk)
+    return pulse_edges(trace, threshold, chunk=chunk)[1]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from pynwb import NWBFile
     from pynwb.epoch import TimeIntervals
 
-__all__ = ["add_movements_to_nwbfile", "movements_table", "TRIAL_MOVEMENT_COLUMNS"]
+__all__ = ["add_movements_to_nwbfile", "movements_table", "trial_column_name", "TRIAL_MOVEMENT_COLUMNS"]
 
 #: Columns this module adds to an existing trials table, with their descriptions.
 TRIAL_MOVEMENT_COLUMNS: dict[str, str] = {
@@ -49,6 +49,18 @@ _DESCRIPTION = (
     "velocity exceeds the threshold, dilated, gaps filled, onsets/offsets refined against the noise. "
     "start_time/stop_time are the refined onset and offset. Every parameter is in detection_parameters."
 )
+
+
+def trial_column_name() -> str:
+    """Name of the MovementsTable's trial-row column in the loaded ndx-motor-learning spec.
+
+    The spec names it ``trial`` (a 0-based row index, -1 outside every trial); an earlier
+    draft called it ``trial_index``. Both are accepted so files follow the loaded spec.
+    """
+    from nwbmotor.extensions import MovementsTable
+
+    names = [c["name"] for c in MovementsTable.__columns__]
+    return "trial_index" if "trial_index" in names else "trial"
 
 
 def _trial_columns(trials: Any) -> dict[str, np.ndarray]:
@@ -79,7 +91,6 @@ def movements_table(
     moves: LeverMovements,
     *,
     trial_movements: TrialMovements | None = None,
-    trials: TimeIntervals | None = None,
     notes: Sequence[str] = (),
     name: str = "movements",
 ) -> Any:
@@ -90,10 +101,8 @@ def movements_table(
     moves : LeverMovements
         Output of :func:`nwbmotor._lever_movements.detect_movements`.
     trial_movements : TrialMovements, optional
-        Movement-to-trial assignment; fills ``rewarded`` and ``cued`` (False otherwise).
-    trials : pynwb TimeIntervals, optional
-        The trials table the ``trial`` column refers to (needs ``trial_movements``).
-        Movements outside every trial make the column impossible and it is left out.
+        Movement-to-trial assignment; fills ``rewarded``, ``cued`` (False otherwise) and
+        ``trial_index`` (-1 otherwise).
     notes : sequence of str
         Remarks about the input (e.g. padding left out), recorded in the parameters JSON
         and the description.
@@ -103,7 +112,7 @@ def movements_table(
     -------
     MovementsTable
     """
-    from hdmf.common import DynamicTableRegion, VectorData
+    from hdmf.common import VectorData
 
     from nwbmotor.extensions import MovementsTable
 
@@ -138,15 +147,17 @@ def movements_table(
             data=cued,
         ),
     ]
-    if trials is not None and trial_movements is not None and n and np.all(trial_movements.trial >= 0):
-        columns.append(
-            DynamicTableRegion(
-                name="trial",
-                description="Row of the trials table during which the movement starts.",
-                data=trial_movements.trial,
-                table=trials,
-            )
+    trial_index = trial_movements.trial if trial_movements is not None else np.full(n, -1, dtype=np.int64)
+    columns.append(
+        VectorData(
+            name=trial_column_name(),
+            description=(
+                "Row index (0-based) of the trial in the file's trials table during which the movement "
+                "starts; -1 outside every trial (or when the session has no trials)."
+            ),
+            data=np.asarray(trial_index, dtype=np.int64),
         )
+    )
     return MovementsTable(
         name=name,
         description=description,
@@ -184,8 +195,8 @@ def add_movements_to_nwbfile(
     trials : pynwb TimeIntervals or mapping of arrays, optional
         The session's trials (``start_time``, ``stop_time``, ``cue_time``,
         ``reward_time`` — NaN where absent). A TimeIntervals (e.g. ``nwbfile.trials``)
-        gets the columns ``movement_onset``, ``movement_offset`` and ``cued_rewarded``,
-        and the movements get a ``trial`` column referring to it.
+        gets the columns ``movement_onset``, ``movement_offset`` and ``cued_rewarded``;
+        the movements' ``trial_index`` gives the row of the trial they start in.
     start_time : float, default 0.0
         Session time of the first lever sample.
     quiet_before_cue_s : float, default 0.1
@@ -216,7 +227,6 @@ def add_movements_to_nwbfile(
     params = {**dict(overrides or {}), **more_overrides}
     moves = detect_movements(lever_volts, sample_rate, preset=preset, start_time=start_time, **params)
     trial_movements = None
-    table_ref = None
     if trials is not None:
         cols = _trial_columns(trials)
         trial_movements = assign_movements_to_trials(
@@ -229,7 +239,6 @@ def add_movements_to_nwbfile(
             quiet_before_cue_s=quiet_before_cue_s,
         )
         if hasattr(trials, "add_column"):
-            table_ref = trials
             clash = sorted(set(TRIAL_MOVEMENT_COLUMNS) & set(trials.colnames))
             if clash:
                 raise NwbMotorValueError(
@@ -242,6 +251,6 @@ def add_movements_to_nwbfile(
             }
             for name, doc in TRIAL_MOVEMENT_COLUMNS.items():
                 trials.add_column(name=name, description=doc, data=values[name])
-    table = movements_table(moves, trial_movements=trial_movements, trials=table_ref, notes=notes)
+    table = movements_table(moves, trial_movements=trial_movements, notes=notes)
     nwbfile.add_time_intervals(table)
     return moves, trial_movements

@@ -165,7 +165,10 @@ def add_ttl_events(
         cols.append(DurationVectorData(name="duration", description="Time the pulse stayed high, s (NaN: still high at the end).", data=duration, resolution=resolution))
     for col, (values, doc) in (columns or {}).items():
         cols.append(VectorData(name=col, description=doc, data=np.asarray(values)))
-    table = EventsTable(name=name, description=description, source_description=source_description, columns=cols)
+    from hdmf.common import ElementIdentifiers
+
+    ids = ElementIdentifiers(name="id", data=np.arange(len(rising), dtype=np.int64))
+    table = EventsTable(name=name, description=description, source_description=source_description, columns=cols, id=ids)
     if name in nwbfile.events:
         raise NwbMotorValueError(f"the events table {name!r} exists already: two sources wrote the same TTL channel")
     nwbfile.add_events_table(table)
@@ -237,15 +240,20 @@ def add_trials_table(
     if np.any(~np.isfinite(start)) or np.any(~np.isfinite(stop)) or np.any(stop < start):
         i = int(np.flatnonzero(~np.isfinite(start) | ~np.isfinite(stop) | (stop < start))[0])
         raise NwbMotorValueError(f"trial {i}: start {start[i]} / stop {stop[i]}; expected finite times with stop >= start")
-    table = TimeIntervals(name="trials", description=description)
-    cols = []
+    from hdmf.common import ElementIdentifiers
+
+    cols = [
+        VectorData(name="start_time", description="Start time of the trial, in seconds.", data=start),
+        VectorData(name="stop_time", description="Stop time of the trial, in seconds.", data=stop),
+    ]
     for name, (values, doc) in columns.items():
         if name in ("start_time", "stop_time"):
             continue
-        cols.append((name, np.asarray(values), doc))
-    for name, _, doc in cols:
-        table.add_column(name=name, description=doc)
-    for i in range(len(start)):
-        table.add_row(start_time=float(start[i]), stop_time=float(stop[i]), **{n: v[i].item() for n, v, _ in cols})
+        values = np.asarray(values)
+        if values.shape != start.shape:
+            raise NwbMotorValueError(f"trials column {name!r} has {values.size} values for {start.size} trials")
+        cols.append(VectorData(name=name, description=doc, data=values))
+    ids = ElementIdentifiers(name="id", data=np.arange(len(start), dtype=np.int64))
+    table = TimeIntervals(name="trials", description=description, columns=cols, id=ids)
     nwbfile.trials = table
     return table

@@ -232,13 +232,11 @@ class XsgLeverInterface(LeverAcquisitionBase):
         return self._bitcodes
 
     def ttl_pulses(self, name: str, threshold: float = TTL_THRESHOLD) -> tuple[np.ndarray, np.ndarray]:
-        from nwbmotor.converters.lever._bitcode import falling_edges, rising_edges
-
-        data, _ = self.channel(name)
+        rising, falling = self.channel_edges(name, threshold)
         t = self.lever_timestamps()
-        return t[rising_edges(data, threshold)], t[falling_edges(data, threshold)]
+        return t[rising], t[falling]
 
-    def _lever_for_detection(self) -> tuple[np.ndarray, list[str]]:
+    def _detection_source(self) -> tuple[Any, int, list[str], bool]:
         """The files on one regular time grid; gaps bridged by straight lines (detection only)."""
         starts = self.file_start_times()
         fs = self.sample_rate
@@ -258,7 +256,7 @@ class XsgLeverInterface(LeverAcquisitionBase):
                 f"nearest sample) and the {int(gap.sum())} samples of gaps between them bridged by straight "
                 "lines, for movement detection only"
             )
-        return x, notes
+        return (lambda a, b: x[a:b]), n, notes, False
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, **conversion_options: Any) -> None:
         """Add the lever (with timestamps), the bitcodes, the task and (without a Dispatcher) movements."""

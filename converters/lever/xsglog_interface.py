@@ -10,7 +10,7 @@ import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.converters.lever._acquisition import FRAME_THRESHOLD, TTL_THRESHOLD, LeverAcquisitionBase
-from nwbmotor.converters.lever._bitcode import Bitcodes, decode_bitcodes, falling_edges, rising_edges
+from nwbmotor.converters.lever._bitcode import Bitcodes, decode_bitcode_edges
 from nwbmotor.converters.lever._xsg_reader import OPTIONAL_CHANNELS, read_xsglog_folder
 
 if TYPE_CHECKING:
@@ -130,6 +130,18 @@ class XsglogLeverInterface(LeverAcquisitionBase):
     def channel_names(self) -> tuple[str, ...]:
         return self.recording.channels
 
+    def _detection_source(self) -> tuple[Any, int, list[str], bool]:
+        rec = self.recording
+        stored = rec.lengths["Lever"]
+        notes = []
+        if stored < rec.n_samples:
+            notes.append(
+                f"movement detection ran on the {stored} recorded Lever samples; the {rec.n_samples - stored} "
+                "NaN samples of padding after them were left out"
+            )
+        has_nan = any("NaN/inf" in w for w in self.reader_warnings)
+        return (lambda a, b: rec.read("Lever", a, b)), stored, notes, has_nan
+
     def channel(self, name: str) -> tuple[Any, float]:
         """A channel in volts (a lazy array-like, NaN-padded to the session length) and the rate.
 
@@ -155,13 +167,14 @@ class XsglogLeverInterface(LeverAcquisitionBase):
     def bitcodes(self) -> Bitcodes:
         if self._bitcodes is None:
             data, rate = self.channel("Trial_number")
-            self._bitcodes = decode_bitcodes(data, rate, threshold=TTL_THRESHOLD)
+            rising, _ = self.channel_edges("Trial_number", TTL_THRESHOLD)
+            self._bitcodes = decode_bitcode_edges(rising / rate, end_time=len(data) / rate)
         return self._bitcodes
 
     def frame_times(self) -> np.ndarray | None:
         if self._frame_times is None:
-            data, rate = self.channel("Frame")
-            self._frame_times = self._check_frames(rising_edges(data, FRAME_THRESHOLD) / rate)
+            rising, _ = self.channel_edges("Frame", FRAME_THRESHOLD)
+            self._frame_times = self._check_frames(rising / self.sample_rate)
         return self._frame_times
 
     # ---- NeuroConv

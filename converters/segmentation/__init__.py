@@ -10,7 +10,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["Suite2pInterface", "LabRoisInterface", "CellRegistrationInterface", "match_rois", "phase_correlation_shift"]
+__all__ = [
+    "CellRegistrationInterface",
+    "LabRoisInterface",
+    "Suite2pInterface",
+    "match_rois",
+    "phase_correlation_shift",
+]
 
 _EXPORTS = {
     "Suite2pInterface": "nwbmotor.converters.segmentation.suite2p_interface",

@@ -41,8 +41,12 @@ class SegmentationInterfaceBase(BaseDataInterface):
         plane_segmentation_name: str,
         imaging_plane_name: str | None,
     ) -> None:
-        if input_source is not None and (not isinstance(input_source, str) or not input_source.strip()):
-            raise NwbMotorValueError(f"input_source must be a non-empty string (e.g. 'motor thalamus'), got {input_source!r}")
+        if input_source is not None and (
+            not isinstance(input_source, str) or not input_source.strip()
+        ):
+            raise NwbMotorValueError(
+                f"input_source must be a non-empty string (e.g. 'motor thalamus'), got {input_source!r}"
+            )
         if not plane_segmentation_name.startswith("PlaneSegmentation"):
             raise NwbMotorValueError(
                 f"plane_segmentation_name {plane_segmentation_name!r} must start with 'PlaneSegmentation' "
@@ -51,7 +55,9 @@ class SegmentationInterfaceBase(BaseDataInterface):
         self.input_source = input_source
         self.plane_segmentation_name = plane_segmentation_name
         self.imaging_plane_name = imaging_plane_name
-        self._cell_type_overrides = {} if cell_types is None else read_cell_type_csv(cell_types, self.n_rois())
+        self._cell_type_overrides = (
+            {} if cell_types is None else read_cell_type_csv(cell_types, self.n_rois())
+        )
         self._registration = None
 
     # ---- what other interfaces of the session may ask
@@ -65,18 +71,30 @@ class SegmentationInterfaceBase(BaseDataInterface):
     def attach_registration(self, registration: Any) -> None:
         """Called by a registration interface of the same session."""
         if self._registration is not None and self._registration is not registration:
-            raise NwbMotorValueError("a session can hold only one 'registration' source per ROI table")
+            raise NwbMotorValueError(
+                "a session can hold only one 'registration' source per ROI table"
+            )
         self._registration = registration
 
     # ---- NeuroConv
     def get_metadata(self):
+        """Base metadata only: the imaging plane is the movie's (see :meth:`plane_metadata`).
+
+        Contributing an ``Ophys`` section here would let this interface's defaults
+        override what the movie's interface (or the header it read) says, depending on
+        the order of the sources.
+        """
+        return super().get_metadata()
+
+    def plane_metadata(self, metadata: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``metadata`` if it describes an imaging plane, else it plus a default one for this image size."""
+        if (metadata.get("Ophys") or {}).get("ImagingPlane"):
+            return metadata
         from nwbmotor.converters._ophys import ophys_metadata
 
-        metadata = super().get_metadata()
         ophys = ophys_metadata(image_shape=self.image_shape, imaging_rate=self.frame_rate)["Ophys"]
-        ophys.pop("TwoPhotonSeries")  # the movie's interface describes its own series
-        metadata["Ophys"] = ophys
-        return metadata
+        ophys.pop("TwoPhotonSeries")
+        return {**metadata, "Ophys": {**(metadata.get("Ophys") or {}), **ophys}}
 
     def _cell_types(self, default: np.ndarray) -> np.ndarray:
         types = np.asarray(default, dtype=object).copy()
@@ -92,6 +110,8 @@ class SegmentationInterfaceBase(BaseDataInterface):
             columns["global_id"] = self._registration.global_ids(self, metadata)
         return columns
 
-    def _after_table(self, nwbfile: NWBFile, table: PlaneSegmentation, metadata: Mapping[str, Any]) -> None:
+    def _after_table(
+        self, nwbfile: NWBFile, table: PlaneSegmentation, metadata: Mapping[str, Any]
+    ) -> None:
         if self._registration is not None:
             self._registration.add_record(nwbfile, table, self, metadata)

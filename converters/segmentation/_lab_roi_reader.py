@@ -21,7 +21,7 @@ import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
 
-__all__ = ["read_roi_polygons", "read_roi_labels", "read_roi_dff", "polygon_to_mask", "CELL_TAGS"]
+__all__ = ["CELL_TAGS", "polygon_to_mask", "read_roi_dff", "read_roi_labels", "read_roi_polygons"]
 
 #: Tags of the lab's roilabel files that nwbmotor interprets.
 CELL_TAGS = {"gad": "inhibitory", "filled": "excluded"}
@@ -29,6 +29,7 @@ CELL_TAGS = {"gad": "inhibitory", "filled": "excluded"}
 
 def _loadmat(path: Path, *, squeeze: bool) -> dict[str, Any]:
     from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
 
     if not path.is_file():
         raise NwbMotorValueError(f"{path}: no such file")
@@ -39,7 +40,7 @@ def _loadmat(path: Path, *, squeeze: bool) -> dict[str, Any]:
             f"{path}: a MATLAB v7.3 (HDF5) MAT-file; expected a v5/v7 MAT-file. "
             "Re-save it in MATLAB with save(..., '-v7')"
         ) from None
-    except (ValueError, TypeError, OSError, EOFError) as exc:
+    except (ValueError, TypeError, OSError, EOFError, MatReadError) as exc:
         raise NwbMotorValueError(f"{path}: not a readable MATLAB MAT-file ({exc})") from None
 
 
@@ -50,14 +51,20 @@ def _cell_items(value: Any) -> list[Any]:
     return [value]  # the 1-ROI case: squeeze_me turned the 1 × 1 cell into its content
 
 
-def _polygon(path: Path, field: str, i: int, value: Any, image_shape: tuple[int, int]) -> np.ndarray:
+def _polygon(
+    path: Path, field: str, i: int, value: Any, image_shape: tuple[int, int]
+) -> np.ndarray:
     where = f"{path}: polygon.{field}{{{i + 1}}}"
     try:
         vertices = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise NwbMotorValueError(f"{where}: expected an m × 2 numeric array of vertices, got {type(value).__name__}") from None
+        raise NwbMotorValueError(
+            f"{where}: expected an m × 2 numeric array of vertices, got {type(value).__name__}"
+        ) from None
     if vertices.ndim != 2 or vertices.shape[1] != 2 or vertices.shape[0] < 3:
-        raise NwbMotorValueError(f"{where}: expected an m × 2 array of at least 3 vertices (x, y), got shape {vertices.shape}")
+        raise NwbMotorValueError(
+            f"{where}: expected an m × 2 array of at least 3 vertices (x, y), got shape {vertices.shape}"
+        )
     if not np.isfinite(vertices).all():
         raise NwbMotorValueError(f"{where}: has non-finite vertices")
     height, width = image_shape
@@ -110,12 +117,18 @@ def read_roi_polygons(
     polygon = content.get("polygon")
     if polygon is None or not hasattr(polygon, "ROI"):
         found = sorted(k for k in content if not k.startswith("__"))
-        raise NwbMotorValueError(f"{path}: no polygon.ROI; expected a struct 'polygon' with a cell 'ROI' (found {found})")
-    rois = [_polygon(path, "ROI", i, v, image_shape) for i, v in enumerate(_cell_items(polygon.ROI))]
+        raise NwbMotorValueError(
+            f"{path}: no polygon.ROI; expected a struct 'polygon' with a cell 'ROI' (found {found})"
+        )
+    rois = [
+        _polygon(path, "ROI", i, v, image_shape) for i, v in enumerate(_cell_items(polygon.ROI))
+    ]
     background = None
     bg = getattr(polygon, "bgROI", None)
     if bg is not None and not (isinstance(bg, np.ndarray) and bg.size == 0):
-        background = [_polygon(path, "bgROI", i, v, image_shape) for i, v in enumerate(_cell_items(bg))]
+        background = [
+            _polygon(path, "bgROI", i, v, image_shape) for i, v in enumerate(_cell_items(bg))
+        ]
         if len(background) != len(rois):
             raise NwbMotorValueError(
                 f"{path}: polygon.bgROI has {len(background)} polygons, polygon.ROI has {len(rois)}; expected one per ROI"
@@ -132,7 +145,7 @@ def polygon_to_mask(vertices: np.ndarray, image_shape: tuple[int, int]) -> np.nd
     Examples
     --------
     >>> square = np.array([[2.5, 2.5], [4.5, 2.5], [4.5, 5.5], [2.5, 5.5]])
-    >>> polygon_to_mask(square, (8, 8)).sum()  # columns 2..3, rows 2..4 (0-based)
+    >>> int(polygon_to_mask(square, (8, 8)).sum())  # columns 2..3, rows 2..4 (0-based)
     6
     """
     from matplotlib.path import Path as MplPath
@@ -182,10 +195,14 @@ def read_roi_labels(path: str | os.PathLike[str]) -> list[list[str]]:
     content = _loadmat(path, squeeze=False)
     if "roi_labels" not in content:
         found = sorted(k for k in content if not k.startswith("__"))
-        raise NwbMotorValueError(f"{path}: no variable 'roi_labels'; expected a cell of tag cells, one per ROI (found {found})")
+        raise NwbMotorValueError(
+            f"{path}: no variable 'roi_labels'; expected a cell of tag cells, one per ROI (found {found})"
+        )
     labels = content["roi_labels"]
     if not (isinstance(labels, np.ndarray) and labels.dtype == object):
-        raise NwbMotorValueError(f"{path}: roi_labels must be a cell array, got {getattr(labels, 'dtype', type(labels).__name__)}")
+        raise NwbMotorValueError(
+            f"{path}: roi_labels must be a cell array, got {getattr(labels, 'dtype', type(labels).__name__)}"
+        )
     return [[t.strip().lower() for t in _strings(item)] for item in labels.ravel()]
 
 
@@ -210,7 +227,9 @@ def read_roi_dff(path: str | os.PathLike[str]) -> np.ndarray:
     im = content.get("im")
     if im is None or not hasattr(im, "roi_trace_df"):
         found = sorted(k for k in content if not k.startswith("__"))
-        raise NwbMotorValueError(f"{path}: no im.roi_trace_df; expected a struct 'im' with ROIs × frames dF/F (found {found})")
+        raise NwbMotorValueError(
+            f"{path}: no im.roi_trace_df; expected a struct 'im' with ROIs × frames dF/F (found {found})"
+        )
     try:
         dff = np.asarray(im.roi_trace_df, dtype=np.float64)
     except (TypeError, ValueError):
@@ -218,5 +237,7 @@ def read_roi_dff(path: str | os.PathLike[str]) -> np.ndarray:
     if dff.ndim == 1:
         dff = dff[None, :]
     if dff.ndim != 2 or dff.shape[1] == 0:
-        raise NwbMotorValueError(f"{path}: im.roi_trace_df has shape {dff.shape}; expected ROIs × frames")
+        raise NwbMotorValueError(
+            f"{path}: im.roi_trace_df has shape {dff.shape}; expected ROIs × frames"
+        )
     return dff

@@ -28,12 +28,12 @@ if TYPE_CHECKING:
 __all__ = [
     "CELL_TYPES",
     "COLUMN_DESCRIPTIONS",
-    "ophys_module",
-    "series_suffix",
     "add_plane_segmentation",
     "add_roi_series",
     "add_summary_image",
+    "ophys_module",
     "read_cell_type_csv",
+    "series_suffix",
 ]
 
 CELL_TYPES = ("excitatory", "inhibitory", "unknown")
@@ -56,7 +56,9 @@ def ophys_module(nwbfile: NWBFile):
     """The ``processing/ophys`` module, created if absent."""
     if "ophys" in nwbfile.processing:
         return nwbfile.processing["ophys"]
-    return nwbfile.create_processing_module(name="ophys", description="Optical physiology: ROIs and their traces.")
+    return nwbfile.create_processing_module(
+        name="ophys", description="Optical physiology: ROIs and their traces."
+    )
 
 
 def series_suffix(plane_segmentation_name: str) -> str:
@@ -89,12 +91,18 @@ def read_cell_type_csv(path: str | os.PathLike[str], n_rois: int) -> dict[int, s
             try:
                 roi = int(row["roi"])
             except ValueError:
-                raise NwbMotorValueError(f"{path}, line {line}: roi {row['roi']!r} is not an integer") from None
+                raise NwbMotorValueError(
+                    f"{path}, line {line}: roi {row['roi']!r} is not an integer"
+                ) from None
             kind = row["cell_type"].lower()
             if kind not in CELL_TYPES:
-                raise NwbMotorValueError(f"{path}, line {line}: cell_type {row['cell_type']!r}; expected one of {CELL_TYPES}")
+                raise NwbMotorValueError(
+                    f"{path}, line {line}: cell_type {row['cell_type']!r}; expected one of {CELL_TYPES}"
+                )
             if not 0 <= roi < n_rois:
-                raise NwbMotorValueError(f"{path}, line {line}: roi {roi} out of range; the ROI table has {n_rois} ROIs (0..{n_rois - 1})")
+                raise NwbMotorValueError(
+                    f"{path}, line {line}: roi {roi} out of range; the ROI table has {n_rois} ROIs (0..{n_rois - 1})"
+                )
             if roi in out:
                 raise NwbMotorValueError(f"{path}, line {line}: roi {roi} is listed twice")
             out[roi] = kind
@@ -136,7 +144,9 @@ def add_plane_segmentation(
     table = PlaneSegmentation(name=name, description=description, imaging_plane=plane)
     if pixel_masks is not None:
         for mask in pixel_masks:
-            table.add_roi(pixel_mask=[tuple(row) for row in np.asarray(mask, dtype=np.float64).tolist()])
+            table.add_roi(
+                pixel_mask=[tuple(row) for row in np.asarray(mask, dtype=np.float64).tolist()]
+            )
     else:
         for mask in image_masks:
             table.add_roi(image_mask=mask)
@@ -192,7 +202,9 @@ def add_roi_series(
     return series
 
 
-def add_summary_image(nwbfile: NWBFile, *, name: str, image_name: str, image: np.ndarray, description: str) -> None:
+def add_summary_image(
+    nwbfile: NWBFile, *, name: str, image_name: str, image: np.ndarray, description: str
+) -> None:
     """Add a grayscale summary image (e.g. the mean image) to ``processing/ophys/<name>``."""
     from pynwb.base import Images
     from pynwb.image import GrayscaleImage
@@ -203,4 +215,8 @@ def add_summary_image(nwbfile: NWBFile, *, name: str, image_name: str, image: np
     else:
         images = Images(name=name, description="Summary images of the segmented movie.")
         module.add(images)
-    images.add_image(GrayscaleImage(name=image_name, data=np.asarray(image, dtype=np.float32), description=description))
+    images.add_image(
+        GrayscaleImage(
+            name=image_name, data=np.asarray(image, dtype=np.float32), description=description
+        )
+    )

@@ -44,7 +44,9 @@ def read_registration_table(path: str | os.PathLike[str]) -> dict[str, dict[int,
         fields = [f.strip().lower() for f in (reader.fieldnames or [])]
         missing = [c for c in _REQUIRED if c not in fields]
         if missing:
-            raise NwbMotorValueError(f"{path}: missing column(s) {missing}; expected columns {list(_REQUIRED)}, found {fields}")
+            raise NwbMotorValueError(
+                f"{path}: missing column(s) {missing}; expected columns {list(_REQUIRED)}, found {fields}"
+            )
         for line, raw in enumerate(reader, start=2):
             row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
             session = row["session"]
@@ -55,9 +57,13 @@ def read_registration_table(path: str | os.PathLike[str]) -> dict[str, dict[int,
                 try:
                     values[key] = int(row[key])
                 except ValueError:
-                    raise NwbMotorValueError(f"{path}, line {line}: {key} {row[key]!r} is not an integer") from None
+                    raise NwbMotorValueError(
+                        f"{path}, line {line}: {key} {row[key]!r} is not an integer"
+                    ) from None
                 if values[key] < 0:
-                    raise NwbMotorValueError(f"{path}, line {line}: {key} {values[key]} is negative; expected >= 0")
+                    raise NwbMotorValueError(
+                        f"{path}, line {line}: {key} {values[key]} is negative; expected >= 0"
+                    )
             roi, cell = values["roi"], values["cell"]
             if (session, roi) in first_line:
                 raise NwbMotorValueError(

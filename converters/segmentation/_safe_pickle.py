@@ -28,7 +28,11 @@ __all__ = ["UnsafePickleError", "load_npy", "restricted_loads"]
 #: (module, name) pairs a Suite2p pickle may name. Both the NumPy 1 (``numpy.core``) and
 #: NumPy 2 (``numpy._core``) module paths, since files outlive the NumPy that wrote them.
 _ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
-    [(m, n) for m in ("numpy.core.multiarray", "numpy._core.multiarray") for n in ("_reconstruct", "scalar")]
+    [
+        (m, n)
+        for m in ("numpy.core.multiarray", "numpy._core.multiarray")
+        for n in ("_reconstruct", "scalar")
+    ]
     + [(m, "_frombuffer") for m in ("numpy.core.numeric", "numpy._core.numeric")]
     + [("numpy", "ndarray"), ("numpy", "dtype")]
     # dtype classes NumPy >= 1.25 may name when pickling a dtype (numpy.dtypes.Float64DType, ...)
@@ -36,6 +40,8 @@ _ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
     # protocol-2 pickles of sets/complex; plain data only
     + [("builtins", n) for n in ("set", "frozenset", "complex", "slice", "range", "bytearray")]
     + [("copy_reg", "_reconstructor"), ("__builtin__", "set")]
+    # protocol-2 pickles store the bytes of an array as _codecs.encode(text, "latin1")
+    + [("_codecs", "encode")]
 )
 
 
@@ -56,6 +62,10 @@ def _allowed_object(module: str, name: str) -> Any:
         import builtins
 
         return getattr(builtins, name)
+    if (module, name) == ("_codecs", "encode"):
+        import codecs
+
+        return codecs.encode
     if (module, name) == ("copy_reg", "_reconstructor"):
         import copyreg
 
@@ -68,7 +78,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
         super().__init__(file, fix_imports=True, encoding="latin1")
         self._source = source
 
-    def find_class(self, module: str, name: str) -> Any:  # noqa: D401 - pickle API
+    def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _ALLOWED_GLOBALS:
             raise UnsafePickleError(
                 f"{self._source}: refused to unpickle: the file asks for {module}.{name}, "
@@ -79,7 +89,9 @@ class _RestrictedUnpickler(pickle.Unpickler):
         return _allowed_object(module, name)
 
     def persistent_load(self, pid: Any) -> Any:
-        raise UnsafePickleError(f"{self._source}: refused to unpickle: persistent ids are not allowed")
+        raise UnsafePickleError(
+            f"{self._source}: refused to unpickle: persistent ids are not allowed"
+        )
 
 
 def restricted_loads(data: bytes, *, source: str = "<bytes>") -> Any:
@@ -111,10 +123,11 @@ def restricted_loads(data: bytes, *, source: str = "<bytes>") -> Any:
     >>> class Evil:
     ...     def __reduce__(self):
     ...         return (os.getcwd, ())
-    >>> restricted_loads(pickle.dumps(Evil()))
-    Traceback (most recent call last):
-    ...
-    nwbmotor.converters.segmentation._safe_pickle.UnsafePickleError: <bytes>: refused to unpickle: the file asks for posix.getcwd, ...
+    >>> try:
+    ...     restricted_loads(pickle.dumps(Evil()))
+    ... except UnsafePickleError as err:
+    ...     print(str(err)[:60])
+    <bytes>: refused to unpickle: the file asks for posix.getcwd
     """
     return _unpickle(io.BytesIO(data), source)
 
@@ -124,8 +137,18 @@ def _unpickle(fh: io.BufferedIOBase, source: str) -> Any:
         return _RestrictedUnpickler(fh, source).load()
     except UnsafePickleError:
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
-        raise NwbMotorValueError(f"{source}: the pickled content is corrupt or truncated ({type(exc).__name__}: {exc})") from None
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+    ) as exc:
+        raise NwbMotorValueError(
+            f"{source}: the pickled content is corrupt or truncated ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def _read_header(fh: io.BufferedIOBase, source: str) -> tuple[tuple[int, ...], bool, np.dtype]:
@@ -174,15 +197,19 @@ def load_npy(path: str | os.PathLike[str], *, mmap: bool = False) -> Any:
     path = Path(path)
     source = str(path)
     with open(path, "rb") as fh:
-        shape, fortran_order, dtype = _read_header(fh, source)
+        shape, _fortran_order, dtype = _read_header(fh, source)
         if not dtype.hasobject:
             offset = fh.tell()
         else:
             value = _unpickle(fh, source)
             if not isinstance(value, np.ndarray):
-                raise NwbMotorValueError(f"{source}: expected a pickled NumPy array, got {type(value).__name__}")
+                raise NwbMotorValueError(
+                    f"{source}: expected a pickled NumPy array, got {type(value).__name__}"
+                )
             if value.shape != tuple(shape):
-                raise NwbMotorValueError(f"{source}: header says shape {tuple(shape)}, the pickle holds {value.shape}")
+                raise NwbMotorValueError(
+                    f"{source}: header says shape {tuple(shape)}, the pickle holds {value.shape}"
+                )
             return value.item() if value.ndim == 0 else value
     n_items = int(np.prod(shape))
     expected = offset + n_items * dtype.itemsize

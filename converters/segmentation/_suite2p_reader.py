@@ -20,7 +20,7 @@ import numpy as np
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.converters.segmentation._safe_pickle import load_npy
 
-__all__ = ["Suite2pPlane", "read_suite2p_plane", "REQUIRED_FILES"]
+__all__ = ["REQUIRED_FILES", "Suite2pPlane", "read_suite2p_plane"]
 
 REQUIRED_FILES = ("F.npy", "Fneu.npy", "spks.npy", "iscell.npy", "stat.npy", "ops.npy")
 _TRACE_FILES = ("F.npy", "Fneu.npy", "spks.npy")
@@ -65,7 +65,9 @@ def _fail(path: Path, message: str) -> NwbMotorValueError:
 def _load_numeric(path: Path, *, ndim: int) -> np.ndarray:
     array = load_npy(path, mmap=True)
     if not isinstance(array, np.ndarray) or array.dtype.hasobject or array.dtype.kind not in "fiub":
-        raise _fail(path, f"expected a numeric array, got {getattr(array, 'dtype', type(array).__name__)}")
+        raise _fail(
+            path, f"expected a numeric array, got {getattr(array, 'dtype', type(array).__name__)}"
+        )
     if array.ndim != ndim:
         raise _fail(path, f"expected a {ndim}-D array, got shape {array.shape}")
     return array
@@ -96,11 +98,16 @@ def _pixel_mask(folder: Path, i: int, roi: Any, image_shape: tuple[int, int]) ->
     x = np.asarray(roi["xpix"]).ravel()
     lam = np.asarray(roi.get("lam", np.ones(y.shape)), dtype=np.float64).ravel()
     if not (y.shape == x.shape == lam.shape):
-        raise _fail(path, f"ROI {i}: 'ypix', 'xpix' and 'lam' have lengths {y.size}, {x.size}, {lam.size}; expected equal")
+        raise _fail(
+            path,
+            f"ROI {i}: 'ypix', 'xpix' and 'lam' have lengths {y.size}, {x.size}, {lam.size}; expected equal",
+        )
     if y.size == 0:
         raise _fail(path, f"ROI {i}: has no pixels ('ypix' is empty)")
     if y.dtype.kind not in "iu" or x.dtype.kind not in "iu":
-        raise _fail(path, f"ROI {i}: 'ypix'/'xpix' must be integer pixel indices, got {y.dtype}/{x.dtype}")
+        raise _fail(
+            path, f"ROI {i}: 'ypix'/'xpix' must be integer pixel indices, got {y.dtype}/{x.dtype}"
+        )
     height, width = image_shape
     if y.min() < 0 or x.min() < 0 or y.max() >= height or x.max() >= width:
         raise _fail(
@@ -111,7 +118,10 @@ def _pixel_mask(folder: Path, i: int, roi: Any, image_shape: tuple[int, int]) ->
 
 
 def read_suite2p_plane(
-    folder_path: str | os.PathLike[str], *, frame_rate: float | None = None, check_traces: bool = True
+    folder_path: str | os.PathLike[str],
+    *,
+    frame_rate: float | None = None,
+    check_traces: bool = True,
 ) -> Suite2pPlane:
     """Read and check one Suite2p plane folder.
 
@@ -150,14 +160,19 @@ def read_suite2p_plane(
         raise _fail(folder, "no such Suite2p plane folder")
     present = {p.name for p in folder.iterdir()}
     if not present:
-        raise _fail(folder, f"the folder is empty; expected Suite2p plane output ({', '.join(REQUIRED_FILES)})")
+        raise _fail(
+            folder,
+            f"the folder is empty; expected Suite2p plane output ({', '.join(REQUIRED_FILES)})",
+        )
     missing = [name for name in REQUIRED_FILES if name not in present]
     if missing:
         hint = ""
         planes = sorted(p.name for p in folder.glob("plane*") if p.is_dir())
         if planes:
             hint = f"; this looks like a suite2p folder: point folder_path at one plane, e.g. {folder / planes[0]}"
-        raise _fail(folder, f"missing Suite2p file(s) {missing}; expected {list(REQUIRED_FILES)}{hint}")
+        raise _fail(
+            folder, f"missing Suite2p file(s) {missing}; expected {list(REQUIRED_FILES)}{hint}"
+        )
 
     ops = load_npy(folder / "ops.npy")
     if not isinstance(ops, dict):
@@ -167,40 +182,61 @@ def read_suite2p_plane(
     for name in ("Fneu.npy", "spks.npy"):
         shape = traces[name].shape
         if shape[0] != n_rois:
-            raise _fail(folder / name, f"has {shape[0]} ROIs, F.npy has {n_rois}; the ROI counts must match")
+            raise _fail(
+                folder / name, f"has {shape[0]} ROIs, F.npy has {n_rois}; the ROI counts must match"
+            )
         if shape[1] != n_frames:
-            raise _fail(folder / name, f"has {shape[1]} frames, F.npy has {n_frames}; the frame counts must match")
+            raise _fail(
+                folder / name,
+                f"has {shape[1]} frames, F.npy has {n_frames}; the frame counts must match",
+            )
     iscell = _load_numeric(folder / "iscell.npy", ndim=2)
     if iscell.shape != (n_rois, 2):
-        raise _fail(folder / "iscell.npy", f"has shape {iscell.shape}; expected ({n_rois}, 2) for the {n_rois} ROIs of F.npy")
+        raise _fail(
+            folder / "iscell.npy",
+            f"has shape {iscell.shape}; expected ({n_rois}, 2) for the {n_rois} ROIs of F.npy",
+        )
     redcell = None
     if "redcell.npy" in present:
         redcell = _load_numeric(folder / "redcell.npy", ndim=2)
         if redcell.shape != (n_rois, 2):
             raise _fail(
-                folder / "redcell.npy", f"has shape {redcell.shape}; expected ({n_rois}, 2) for the {n_rois} ROIs of F.npy"
+                folder / "redcell.npy",
+                f"has shape {redcell.shape}; expected ({n_rois}, 2) for the {n_rois} ROIs of F.npy",
             )
     stat = load_npy(folder / "stat.npy")
     if not isinstance(stat, np.ndarray) or stat.ndim != 1:
-        raise _fail(folder / "stat.npy", f"expected a 1-D array of dicts, got {type(stat).__name__} {getattr(stat, 'shape', '')}")
+        raise _fail(
+            folder / "stat.npy",
+            f"expected a 1-D array of dicts, got {type(stat).__name__} {getattr(stat, 'shape', '')}",
+        )
     if stat.shape[0] != n_rois:
-        raise _fail(folder / "stat.npy", f"has {stat.shape[0]} ROIs, F.npy has {n_rois}; the ROI counts must match")
+        raise _fail(
+            folder / "stat.npy",
+            f"has {stat.shape[0]} ROIs, F.npy has {n_rois}; the ROI counts must match",
+        )
 
     missing_ops = [k for k in ("Ly", "Lx") if k not in ops]
     if missing_ops:
-        raise _fail(folder / "ops.npy", f"missing key(s) {missing_ops}; expected the image size 'Ly', 'Lx'")
+        raise _fail(
+            folder / "ops.npy", f"missing key(s) {missing_ops}; expected the image size 'Ly', 'Lx'"
+        )
     image_shape = (int(ops["Ly"]), int(ops["Lx"]))
     if min(image_shape) <= 0:
         raise _fail(folder / "ops.npy", f"image size Ly × Lx = {image_shape}; expected positive")
     if "nframes" in ops and int(ops["nframes"]) != n_frames:
         raise _fail(
-            folder / "ops.npy", f"'nframes' is {int(ops['nframes'])}, F.npy has {n_frames} frames; the frame counts must match"
+            folder / "ops.npy",
+            f"'nframes' is {int(ops['nframes'])}, F.npy has {n_frames} frames; the frame counts must match",
         )
     rate = frame_rate if frame_rate is not None else ops.get("fs")
     if rate is not None:
         rate = float(rate)
         if not (np.isfinite(rate) and rate > 0):
-            raise _fail(folder / "ops.npy", f"frame rate 'fs' is {rate}; expected > 0 Hz (or pass frame_rate=)")
+            raise _fail(
+                folder / "ops.npy",
+                f"frame rate 'fs' is {rate}; expected > 0 Hz (or pass frame_rate=)",
+            )
     if check_traces:
         _check_finite_rows(folder / "F.npy", traces["F.npy"])
         _check_finite_rows(folder / "Fneu.npy", traces["Fneu.npy"])

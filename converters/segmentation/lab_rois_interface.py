@@ -16,7 +16,11 @@ from nwbmotor.converters.segmentation._lab_roi_reader import (
     read_roi_labels,
     read_roi_polygons,
 )
-from nwbmotor.converters.segmentation._nwb import add_plane_segmentation, add_roi_series, series_suffix
+from nwbmotor.converters.segmentation._nwb import (
+    add_plane_segmentation,
+    add_roi_series,
+    series_suffix,
+)
 
 if TYPE_CHECKING:
     from pynwb import NWBFile
@@ -74,7 +78,9 @@ class LabRoisInterface(SegmentationInterfaceBase):
     display_name = "Lab ROI files"
     keywords = ("ROI", "polygon", "segmentation", "MATLAB")
     associated_suffixes = (".roi", ".roilabel", ".mat")
-    info = "The lab's MATLAB ROI polygons (.roi), ROI tags (.roilabel) and ROI dF/F (im.roi_trace_df)."
+    info = (
+        "The lab's MATLAB ROI polygons (.roi), ROI tags (.roilabel) and ROI dF/F (im.roi_trace_df)."
+    )
 
     def __init__(
         self,
@@ -97,7 +103,9 @@ class LabRoisInterface(SegmentationInterfaceBase):
         except (TypeError, ValueError):
             shape = ()
         if len(shape) != 2 or min(shape) <= 0:
-            raise NwbMotorValueError(f"image_shape must be (height, width) in pixels, got {image_shape!r}")
+            raise NwbMotorValueError(
+                f"image_shape must be (height, width) in pixels, got {image_shape!r}"
+            )
         self.image_shape = shape
         self.file_path = path
         self.polygons, self.background = read_roi_polygons(path, image_shape=shape)
@@ -123,9 +131,13 @@ class LabRoisInterface(SegmentationInterfaceBase):
                     "expected one row per ROI"
                 )
             if frame_rate is None:
-                raise NwbMotorValueError(f"{self.dff_path}: the dF/F needs a frame rate; pass frame_rate= (frames per second)")
+                raise NwbMotorValueError(
+                    f"{self.dff_path}: the dF/F needs a frame rate; pass frame_rate= (frames per second)"
+                )
         if frame_rate is not None and not (np.isfinite(frame_rate) and frame_rate > 0):
-            raise NwbMotorValueError(f"frame_rate must be > 0 frames per second, got {frame_rate!r}")
+            raise NwbMotorValueError(
+                f"frame_rate must be > 0 frames per second, got {frame_rate!r}"
+            )
         self.frame_rate = None if frame_rate is None else float(frame_rate)
         self._masks = None
         self._init_common(
@@ -141,8 +153,10 @@ class LabRoisInterface(SegmentationInterfaceBase):
     def image_masks(self) -> np.ndarray:
         """Boolean masks (n_rois, height, width) of the polygons."""
         if self._masks is None:
-            self._masks = np.stack([polygon_to_mask(p, self.image_shape) for p in self.polygons]) if self.polygons else (
-                np.zeros((0, *self.image_shape), dtype=bool)
+            self._masks = (
+                np.stack([polygon_to_mask(p, self.image_shape) for p in self.polygons])
+                if self.polygons
+                else (np.zeros((0, *self.image_shape), dtype=bool))
             )
             empty = np.flatnonzero(~self._masks.reshape(len(self.polygons), -1).any(axis=1))
             if empty.size:
@@ -159,13 +173,17 @@ class LabRoisInterface(SegmentationInterfaceBase):
         n = self.n_rois()
         columns: dict = {}
         if self.background is not None:
-            bg = np.stack([polygon_to_mask(p, self.image_shape) for p in self.background]).astype(np.uint8)
+            bg = np.stack([polygon_to_mask(p, self.image_shape) for p in self.background]).astype(
+                np.uint8
+            )
             columns["background_image_mask"] = (
                 "Background (neuropil) region of each ROI from polygon.bgROI, at the movie's size (1 = inside).",
                 list(bg),
             )
         if self.labels is not None:
-            default = np.array(["inhibitory" if "gad" in tags else "excitatory" for tags in self.labels])
+            default = np.array(
+                ["inhibitory" if "gad" in tags else "excitatory" for tags in self.labels]
+            )
             columns["excluded"] = np.array(["filled" in tags for tags in self.labels])
             columns["tags"] = [";".join(tags) for tags in self.labels]
         else:
@@ -173,10 +191,12 @@ class LabRoisInterface(SegmentationInterfaceBase):
             columns["excluded"] = np.zeros(n, dtype=bool)
         columns["cell_type"] = self._cell_types(default)
         columns.update(self._common_columns(metadata))
-        source = f"{self.file_path.name}" + (f" and {self.labels_path.name}" if self.labels_path else "")
+        source = f"{self.file_path.name}" + (
+            f" and {self.labels_path.name}" if self.labels_path else ""
+        )
         table = add_plane_segmentation(
             nwbfile,
-            metadata,
+            self.plane_metadata(metadata),
             name=self.plane_segmentation_name,
             description=f"ROIs drawn as polygons in the lab's ROI tool ({source}), rasterised at pixel centres.",
             imaging_plane_name=self.imaging_plane_name,
@@ -185,9 +205,14 @@ class LabRoisInterface(SegmentationInterfaceBase):
         )
         if self.dff is not None:
             add_roi_series(
-                nwbfile, table, container="DfOverF", container_type="DfOverF",
+                nwbfile,
+                table,
+                container="DfOverF",
+                container_type="DfOverF",
                 series_name=f"RoiResponseSeries{series_suffix(self.plane_segmentation_name)}",
-                data=self.dff, rate=self.frame_rate, unit="n.a.",
+                data=self.dff,
+                rate=self.frame_rate,
+                unit="n.a.",
                 description=f"dF/F of each ROI as computed by the lab's MATLAB pipeline (im.roi_trace_df of {self.dff_path.name}).",
             )
         self._after_table(nwbfile, table, metadata)

@@ -83,7 +83,7 @@ class CellRegistrationInterface(BaseDataInterface):
         Which source of the session to register when it has both.
     max_distance : float, default 6.0
         Matcher: largest aligned centroid distance of a match, in pixels.
-    min_iou : float, default 0.3
+    min_iou : float, default 0.2
         Matcher: smallest mask overlap (intersection over union) of a match.
 
     Examples
@@ -98,7 +98,7 @@ class CellRegistrationInterface(BaseDataInterface):
     >>> reg.link_session({"suite2p": seg, "registration": reg})
     >>> nwbfile = mock_nwbfile()
     >>> seg.add_to_nwbfile(nwbfile, seg.get_metadata())
-    >>> list(nwbfile.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation"]["global_id"].data)
+    >>> [int(v) for v in nwbfile.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation"]["global_id"].data]
     [5, 9, 2]
     """
 
@@ -117,7 +117,7 @@ class CellRegistrationInterface(BaseDataInterface):
         reference_session: str | None = None,
         segmentation: Literal["suite2p", "lab_rois"] | None = None,
         max_distance: float = 6.0,
-        min_iou: float = 0.3,
+        min_iou: float = 0.2,
         verbose: bool = False,
     ) -> None:
         if (file_path is None) == (folder_path is None):
@@ -130,16 +130,24 @@ class CellRegistrationInterface(BaseDataInterface):
         if not path.exists():
             raise NwbMotorValueError(f"{path}: no such registration file or reference folder")
         if method is None:
-            method = "matcher" if path.is_dir() else {".csv": "table", ".roi": "reused_polygons"}.get(path.suffix.lower())
+            method = (
+                "matcher"
+                if path.is_dir()
+                else {".csv": "table", ".roi": "reused_polygons"}.get(path.suffix.lower())
+            )
             if method is None:
                 raise NwbMotorValueError(
                     f"{path}: cannot tell the registration method from the file; expected a .csv table, a .roi "
                     "polygon file or a Suite2p plane folder, or pass method="
                 )
         if method not in ("reused_polygons", "table", "matcher"):
-            raise NwbMotorValueError(f"method {method!r}; expected 'reused_polygons', 'table' or 'matcher'")
+            raise NwbMotorValueError(
+                f"method {method!r}; expected 'reused_polygons', 'table' or 'matcher'"
+            )
         if segmentation is not None and segmentation not in _SEGMENTATION_KINDS:
-            raise NwbMotorValueError(f"segmentation {segmentation!r}; expected one of {_SEGMENTATION_KINDS}")
+            raise NwbMotorValueError(
+                f"segmentation {segmentation!r}; expected one of {_SEGMENTATION_KINDS}"
+            )
         self.path, self.method, self.session = path, method, session
         self.reference_session = reference_session
         self.segmentation_kind = segmentation
@@ -150,9 +158,13 @@ class CellRegistrationInterface(BaseDataInterface):
 
             self._table = read_registration_table(path)
         elif method == "reused_polygons" and path.suffix.lower() != ".roi":
-            raise NwbMotorValueError(f"{path}: method 'reused_polygons' needs the lab's .roi polygon file")
+            raise NwbMotorValueError(
+                f"{path}: method 'reused_polygons' needs the lab's .roi polygon file"
+            )
         elif method == "matcher" and not (path.is_dir() or path.suffix.lower() == ".roi"):
-            raise NwbMotorValueError(f"{path}: the matcher's reference must be a Suite2p plane folder or a .roi file")
+            raise NwbMotorValueError(
+                f"{path}: the matcher's reference must be a Suite2p plane folder or a .roi file"
+            )
         self._segmentation = None
         self._result: _Registration | None = None
         self._written: set[str] = set()
@@ -160,7 +172,11 @@ class CellRegistrationInterface(BaseDataInterface):
     # ---- session hooks
     def link_session(self, interfaces: Mapping[str, BaseDataInterface]) -> None:
         """Attach to the session's ``suite2p`` or ``lab_rois`` source."""
-        kinds = [self.segmentation_kind] if self.segmentation_kind else [k for k in _SEGMENTATION_KINDS if k in interfaces]
+        kinds = (
+            [self.segmentation_kind]
+            if self.segmentation_kind
+            else [k for k in _SEGMENTATION_KINDS if k in interfaces]
+        )
         if not kinds or kinds[0] not in interfaces:
             raise NwbMotorValueError(
                 f"{self.path}: a 'registration' source needs a 'suite2p' or 'lab_rois' source in the same session "
@@ -186,7 +202,13 @@ class CellRegistrationInterface(BaseDataInterface):
         """The ``global_id`` of each ROI of ``segmentation``."""
         return self._compute(segmentation, metadata).global_id
 
-    def add_record(self, nwbfile: NWBFile, table: PlaneSegmentation, segmentation: Any, metadata: Mapping[str, Any]) -> None:
+    def add_record(
+        self,
+        nwbfile: NWBFile,
+        table: PlaneSegmentation,
+        segmentation: Any,
+        metadata: Mapping[str, Any],
+    ) -> None:
         """Write the ``CellRegistration`` of ``table`` into ``processing/ophys``."""
         from hdmf.common import DynamicTableRegion, VectorData
 
@@ -198,14 +220,29 @@ class CellRegistrationInterface(BaseDataInterface):
         n = len(table)
         columns = [
             DynamicTableRegion(
-                name="roi", data=list(range(n)), table=table,
+                name="roi",
+                data=list(range(n)),
+                table=table,
                 description=f"The ROI of {table.name} the row describes.",
             ),
-            VectorData(name="global_id", data=result.global_id, description="Cross-session cell id; -1 when unmatched."),
-            VectorData(name="match_quality", data=result.match_quality, description="Quality of the match, 0 (none) to 1."),
-            VectorData(name="reference_roi", data=result.reference_roi, description="Matched ROI of the reference session; -1 if none."),
             VectorData(
-                name="centroid_distance", data=result.centroid_distance,
+                name="global_id",
+                data=result.global_id,
+                description="Cross-session cell id; -1 when unmatched.",
+            ),
+            VectorData(
+                name="match_quality",
+                data=result.match_quality,
+                description="Quality of the match, 0 (none) to 1.",
+            ),
+            VectorData(
+                name="reference_roi",
+                data=result.reference_roi,
+                description="Matched ROI of the reference session; -1 if none.",
+            ),
+            VectorData(
+                name="centroid_distance",
+                data=result.centroid_distance,
                 description="Aligned centroid distance to the matched reference ROI, in pixels (NaN when unmatched).",
             ),
         ]
@@ -225,14 +262,20 @@ class CellRegistrationInterface(BaseDataInterface):
     # ---- the three methods
     def _compute(self, segmentation: Any, metadata: Mapping[str, Any]) -> _Registration:
         if self._result is None:
-            compute = {"table": self._from_table, "reused_polygons": self._from_polygons, "matcher": self._from_matcher}
+            compute = {
+                "table": self._from_table,
+                "reused_polygons": self._from_polygons,
+                "matcher": self._from_matcher,
+            }
             self._result = compute[self.method](segmentation, metadata)
         return self._result
 
     def _from_table(self, segmentation: Any, metadata: Mapping[str, Any]) -> _Registration:
         session = self.session or (metadata.get("NWBFile") or {}).get("session_id")
         if not session:
-            raise NwbMotorValueError(f"{self.path}: which session of the table is this? pass session= (no session_id in the metadata)")
+            raise NwbMotorValueError(
+                f"{self.path}: which session of the table is this? pass session= (no session_id in the metadata)"
+            )
         if session not in self._table:
             raise NwbMotorValueError(
                 f"{self.path}: no rows for session {session!r}; the table has sessions {sorted(self._table)}"
@@ -248,10 +291,15 @@ class CellRegistrationInterface(BaseDataInterface):
         reference_roi = np.full(n, -1, dtype=np.int64)
         if self.reference_session and self.reference_session in self._table:
             roi_of_cell = {cell: roi for roi, cell in self._table[self.reference_session].items()}
-            reference_roi = np.array([roi_of_cell.get(c, -1) if c >= 0 else -1 for c in global_id], dtype=np.int64)
+            reference_roi = np.array(
+                [roi_of_cell.get(c, -1) if c >= 0 else -1 for c in global_id], dtype=np.int64
+            )
         listed = global_id >= 0
         return _Registration(
-            global_id, listed.astype(float), reference_roi, np.full(n, np.nan),
+            global_id,
+            listed.astype(float),
+            reference_roi,
+            np.full(n, np.nan),
             {"session": session, "n_listed": int(listed.sum())},
         )
 
@@ -290,8 +338,13 @@ class CellRegistrationInterface(BaseDataInterface):
                     f"{self.path}: the reference image is {plane.image_shape}, this session's is {tuple(image_shape)}; "
                     "the matcher needs sessions of the same field and size"
                 )
-            return [(m[:, 1].astype(np.int64), m[:, 0].astype(np.int64)) for m in plane.pixel_masks], plane.mean_image
-        from nwbmotor.converters.segmentation._lab_roi_reader import polygon_to_mask, read_roi_polygons
+            return [
+                (m[:, 1].astype(np.int64), m[:, 0].astype(np.int64)) for m in plane.pixel_masks
+            ], plane.mean_image
+        from nwbmotor.converters.segmentation._lab_roi_reader import (
+            polygon_to_mask,
+            read_roi_polygons,
+        )
 
         polygons, _ = read_roi_polygons(self.path, image_shape=image_shape)
         return [tuple(np.nonzero(polygon_to_mask(p, image_shape))) for p in polygons], None
@@ -313,7 +366,9 @@ class CellRegistrationInterface(BaseDataInterface):
             min_iou=self.min_iou,
         )
         parameters = {
-            "alignment": "phase correlation of mean images" if use_images else "phase correlation of ROI footprints",
+            "alignment": "phase correlation of mean images"
+            if use_images
+            else "phase correlation of ROI footprints",
             "shift_y_pixels": round(result.shift[0], 3),
             "shift_x_pixels": round(result.shift[1], 3),
             "max_distance_pixels": self.max_distance,
@@ -321,4 +376,10 @@ class CellRegistrationInterface(BaseDataInterface):
             "n_reference_rois": len(reference_masks),
             "n_matched": int((result.reference_roi >= 0).sum()),
         }
-        return _Registration(result.reference_roi.copy(), result.iou, result.reference_roi, result.distance, parameters)
+        return _Registration(
+            result.reference_roi.copy(),
+            result.iou,
+            result.reference_roi,
+            result.distance,
+            parameters,
+        )

@@ -10,7 +10,12 @@ from pydantic import DirectoryPath, FilePath
 
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.converters.segmentation._base import SegmentationInterfaceBase
-from nwbmotor.converters.segmentation._nwb import add_plane_segmentation, add_roi_series, add_summary_image, series_suffix
+from nwbmotor.converters.segmentation._nwb import (
+    add_plane_segmentation,
+    add_roi_series,
+    add_summary_image,
+    series_suffix,
+)
 from nwbmotor.converters.segmentation._suite2p_reader import read_suite2p_plane
 
 if TYPE_CHECKING:
@@ -96,18 +101,28 @@ class Suite2pInterface(SegmentationInterfaceBase):
         super().__init__(verbose=verbose, folder_path=folder_path)
         self.plane = read_suite2p_plane(folder_path, frame_rate=frame_rate)
         if self.plane.frame_rate is None:
-            raise NwbMotorValueError(f"{self.plane.folder / 'ops.npy'}: no frame rate 'fs'; pass frame_rate=")
+            raise NwbMotorValueError(
+                f"{self.plane.folder / 'ops.npy'}: no frame rate 'fs'; pass frame_rate="
+            )
         self.frame_rate = self.plane.frame_rate
         self.image_shape = self.plane.image_shape
         self.mean_image = self.plane.mean_image
-        coefficient = neuropil_coefficient if neuropil_coefficient is not None else self.plane.ops.get("neucoeff", 0.7)
+        coefficient = (
+            neuropil_coefficient
+            if neuropil_coefficient is not None
+            else self.plane.ops.get("neucoeff", 0.7)
+        )
         self.neuropil_coefficient = float(coefficient)
         if not 0 <= self.neuropil_coefficient <= 2:
-            raise NwbMotorValueError(f"neuropil_coefficient must be between 0 and 2, got {self.neuropil_coefficient}")
+            raise NwbMotorValueError(
+                f"neuropil_coefficient must be between 0 and 2, got {self.neuropil_coefficient}"
+            )
         from nwbmotor._dff import DFF_PRESETS
 
         if dff_preset not in DFF_PRESETS:
-            raise NwbMotorValueError(f"dff_preset {dff_preset!r}; expected one of {sorted(DFF_PRESETS)}")
+            raise NwbMotorValueError(
+                f"dff_preset {dff_preset!r}; expected one of {sorted(DFF_PRESETS)}"
+            )
         self.dff_preset = dff_preset
         self._init_common(
             cell_types=cell_types,
@@ -120,7 +135,9 @@ class Suite2pInterface(SegmentationInterfaceBase):
         return self.plane.n_rois
 
     def roi_masks(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        return [(m[:, 1].astype(np.int64), m[:, 0].astype(np.int64)) for m in self.plane.pixel_masks]
+        return [
+            (m[:, 1].astype(np.int64), m[:, 0].astype(np.int64)) for m in self.plane.pixel_masks
+        ]
 
     def compute_dff(self) -> tuple[np.ndarray, np.ndarray]:
         """dF/F (float32, ROIs × frames) and validity of each ROI, computed in blocks of ROIs."""
@@ -131,10 +148,12 @@ class Suite2pInterface(SegmentationInterfaceBase):
         valid = np.zeros(plane.n_rois, dtype=bool)
         for start in range(0, plane.n_rois, _DFF_BLOCK_ROIS):
             stop = min(start + _DFF_BLOCK_ROIS, plane.n_rois)
-            corrected = np.asarray(plane.F[start:stop], dtype=np.float64) - self.neuropil_coefficient * np.asarray(
-                plane.Fneu[start:stop], dtype=np.float64
+            corrected = np.asarray(
+                plane.F[start:stop], dtype=np.float64
+            ) - self.neuropil_coefficient * np.asarray(plane.Fneu[start:stop], dtype=np.float64)
+            block, _, ok = dff_from_fluorescence(
+                corrected, plane.frame_rate, preset=self.dff_preset
             )
-            block, _, ok = dff_from_fluorescence(corrected, plane.frame_rate, preset=self.dff_preset)
             dff[start:stop] = block
             valid[start:stop] = ok
         return dff, valid
@@ -161,7 +180,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
         columns.update(self._common_columns(metadata))
         table = add_plane_segmentation(
             nwbfile,
-            metadata,
+            self.plane_metadata(metadata),
             name=self.plane_segmentation_name,
             description=f"ROIs segmented by Suite2p ({plane.folder.name} of {plane.folder.parent}).",
             imaging_plane_name=self.imaging_plane_name,
@@ -171,17 +190,41 @@ class Suite2pInterface(SegmentationInterfaceBase):
         suffix = series_suffix(self.plane_segmentation_name)
         rate = plane.frame_rate
         add_roi_series(
-            nwbfile, table, container="Fluorescence", container_type="Fluorescence", series_name=f"RoiResponseSeries{suffix}",
-            data=plane.F, rate=rate, unit="a.u.", description="Raw fluorescence of each ROI (Suite2p F.npy).",
+            nwbfile,
+            table,
+            container="Fluorescence",
+            container_type="Fluorescence",
+            series_name=f"RoiResponseSeries{suffix}",
+            data=plane.F,
+            rate=rate,
+            unit="a.u.",
+            description="Raw fluorescence of each ROI (Suite2p F.npy).",
         )
         add_roi_series(
-            nwbfile, table, container="Fluorescence", container_type="Fluorescence", series_name=f"Neuropil{suffix}",
-            data=plane.Fneu, rate=rate, unit="a.u.", description="Neuropil fluorescence around each ROI (Suite2p Fneu.npy).",
+            nwbfile,
+            table,
+            container="Fluorescence",
+            container_type="Fluorescence",
+            series_name=f"Neuropil{suffix}",
+            data=plane.Fneu,
+            rate=rate,
+            unit="a.u.",
+            description="Neuropil fluorescence around each ROI (Suite2p Fneu.npy).",
         )
-        parameters = {"preset": self.dff_preset, **DFF_PRESETS[self.dff_preset], "neuropil_coefficient": self.neuropil_coefficient}
+        parameters = {
+            "preset": self.dff_preset,
+            **DFF_PRESETS[self.dff_preset],
+            "neuropil_coefficient": self.neuropil_coefficient,
+        }
         add_roi_series(
-            nwbfile, table, container="DfOverF", container_type="DfOverF", series_name=f"RoiResponseSeries{suffix}",
-            data=dff, rate=rate, unit="n.a.",
+            nwbfile,
+            table,
+            container="DfOverF",
+            container_type="DfOverF",
+            series_name=f"RoiResponseSeries{suffix}",
+            data=dff,
+            rate=rate,
+            unit="n.a.",
             description=(
                 f"dF/F = (F - B)/B of the neuropil-corrected fluorescence F - {self.neuropil_coefficient:g} * Fneu; "
                 f"baseline B by the iterative method of Peters et al. 2014 (nwbmotor preset '{self.dff_preset}': "
@@ -191,12 +234,22 @@ class Suite2pInterface(SegmentationInterfaceBase):
             comments=json.dumps({"dff_baseline": parameters}),
         )
         add_roi_series(
-            nwbfile, table, container="Deconvolved", container_type="Fluorescence", series_name=f"RoiResponseSeries{suffix}",
-            data=plane.spks, rate=rate, unit="a.u.", description="Deconvolved activity of each ROI (Suite2p spks.npy).",
+            nwbfile,
+            table,
+            container="Deconvolved",
+            container_type="Fluorescence",
+            series_name=f"RoiResponseSeries{suffix}",
+            data=plane.spks,
+            rate=rate,
+            unit="a.u.",
+            description="Deconvolved activity of each ROI (Suite2p spks.npy).",
         )
         if self.mean_image is not None:
             add_summary_image(
-                nwbfile, name="SegmentationImages", image_name=f"mean{suffix}", image=self.mean_image,
+                nwbfile,
+                name="SegmentationImages",
+                image_name=f"mean{suffix}",
+                image=self.mean_image,
                 description="Mean image of the registered movie (Suite2p ops['meanImg']).",
             )
         self._after_table(nwbfile, table, metadata)

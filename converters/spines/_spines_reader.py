@@ -28,7 +28,9 @@ _INTEGER = ("present", "gained", "lost")
 
 
 def _normalise(header: str) -> str:
-    return re.sub(r"_+", "_", re.sub(r"[^a-z0-9]+", "_", header.strip().lower().replace("µ", "u"))).strip("_")
+    return re.sub(
+        r"_+", "_", re.sub(r"[^a-z0-9]+", "_", header.strip().lower().replace("µ", "u"))
+    ).strip("_")
 
 
 def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
@@ -42,7 +44,9 @@ def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
                 "save the sheet as CSV (or install openpyxl)"
             ) from None
         sheet = openpyxl.load_workbook(path, read_only=True, data_only=True).active
-        values = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        values = [
+            ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
+        ]
         return (values[0], values[1:]) if values else ([], [])
     with open(path, newline="", encoding="utf-8-sig") as fh:
         rows = [row for row in csv.reader(fh) if any(cell.strip() for cell in row)]
@@ -82,13 +86,17 @@ def read_spine_table(path: str | os.PathLike[str]) -> dict[str, list]:
         raise NwbMotorValueError(f"{path}: no such spine scoring table")
     header, rows = _rows(path)
     if not header:
-        raise NwbMotorValueError(f"{path}: the file is empty; expected a header row and one row per dendrite per session")
+        raise NwbMotorValueError(
+            f"{path}: the file is empty; expected a header row and one row per dendrite per session"
+        )
     names = [_normalise(h) for h in header]
     where: dict[str, int] = {}
     for column, spellings in SPINE_COLUMNS.items():
         found = [i for i, n in enumerate(names) if n in spellings]
         if len(found) > 1:
-            raise NwbMotorValueError(f"{path}: several columns mean {column!r}: {[header[i] for i in found]}")
+            raise NwbMotorValueError(
+                f"{path}: several columns mean {column!r}: {[header[i] for i in found]}"
+            )
         if found:
             where[column] = found[0]
     missing = [c for c in SPINE_COLUMNS if c not in where]
@@ -104,7 +112,9 @@ def read_spine_table(path: str | os.PathLike[str]) -> dict[str, list]:
         for column, i in where.items():
             raw = row[i].strip() if i < len(row) else ""
             if not raw:
-                raise NwbMotorValueError(f"{path}, line {line}: empty {column!r} (column {header[i]!r})")
+                raise NwbMotorValueError(
+                    f"{path}, line {line}: empty {column!r} (column {header[i]!r})"
+                )
             if column in _INTEGER:
                 try:
                     value = float(raw)
@@ -121,7 +131,9 @@ def read_spine_table(path: str | os.PathLike[str]) -> dict[str, list]:
                 except ValueError:
                     value = math.nan
                 if not (math.isfinite(value) and value > 0):
-                    raise NwbMotorValueError(f"{path}, line {line}: {header[i]!r} is {raw!r}; expected a positive length in µm")
+                    raise NwbMotorValueError(
+                        f"{path}, line {line}: {header[i]!r} is {raw!r}; expected a positive length in µm"
+                    )
                 out[column].append(value)
             else:
                 out[column].append(raw)

@@ -49,14 +49,18 @@ class SpineScoringInterface(BaseDataInterface):
     associated_suffixes = (".csv", ".xlsx")
     info = "Spines present, gained and lost per dendrite per session, with dendrite length, area and condition."
 
-    def __init__(self, file_path: FilePath, *, session: str | None = None, verbose: bool = False) -> None:
+    def __init__(
+        self, file_path: FilePath, *, session: str | None = None, verbose: bool = False
+    ) -> None:
         super().__init__(verbose=verbose, file_path=file_path)
         self.path = Path(file_path)
         self.columns = read_spine_table(self.path)
         if session is not None:
             sessions = sorted(set(self.columns["session"]))
             if str(session) not in sessions:
-                raise NwbMotorValueError(f"{self.path}: no rows for session {session!r}; the table has sessions {sessions}")
+                raise NwbMotorValueError(
+                    f"{self.path}: no rows for session {session!r}; the table has sessions {sessions}"
+                )
             keep = [i for i, s in enumerate(self.columns["session"]) if s == str(session)]
             self.columns = {k: [v[i] for i in keep] for k, v in self.columns.items()}
         self.session = session

@@ -87,7 +87,7 @@ def data_types() -> list[NWBGroupSpec]:
                 ),
             ),
             NWBDatasetSpec(
-                name="trial_index",
+                name="trial",
                 neurodata_type_inc="VectorData",
                 dtype="int64",
                 doc=(
@@ -96,7 +96,6 @@ def data_types() -> list[NWBGroupSpec]:
                     "An index rather than a DynamicTableRegion, so that a movement can be "
                     "outside every trial."
                 ),
-                quantity="?",
             ),
         ],
     )

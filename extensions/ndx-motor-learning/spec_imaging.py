@@ -9,7 +9,9 @@ CORE_TYPES = ("DynamicTable", "VectorData", "DynamicTableRegion")
 
 def _column(name: str, dtype: str, doc: str, *, quantity: str | None = None) -> NWBDatasetSpec:
     kwargs = {} if quantity is None else {"quantity": quantity}
-    return NWBDatasetSpec(name=name, neurodata_type_inc="VectorData", dtype=dtype, doc=doc, **kwargs)
+    return NWBDatasetSpec(
+        name=name, neurodata_type_inc="VectorData", dtype=dtype, doc=doc, **kwargs
+    )
 
 
 def data_types() -> list[NWBGroupSpec]:
@@ -56,7 +58,9 @@ def data_types() -> list[NWBGroupSpec]:
                 neurodata_type_inc="DynamicTableRegion",
                 doc="The ROI of this session's PlaneSegmentation the row describes.",
             ),
-            _column("global_id", "int64", "Cross-session cell id; -1 for an ROI matched to no cell."),
+            _column(
+                "global_id", "int64", "Cross-session cell id; -1 for an ROI matched to no cell."
+            ),
             _column(
                 "match_quality",
                 "float64",
@@ -86,14 +90,22 @@ def data_types() -> list[NWBGroupSpec]:
         ),
         default_name="spine_dynamics",
         datasets=[
-            _column("dendrite", "text", "Identifier of the dendrite segment, stable across sessions."),
+            _column(
+                "dendrite", "text", "Identifier of the dendrite segment, stable across sessions."
+            ),
             _column("session", "text", "Session (or day) the dendrite was scored in."),
-            _column("present", "int64", "Number of spines present on the dendrite in this session."),
+            _column(
+                "present", "int64", "Number of spines present on the dendrite in this session."
+            ),
             _column("gained", "int64", "Spines present now and absent in the previous session."),
             _column("lost", "int64", "Spines present in the previous session and absent now."),
             _column("length", "float64", "Length of the scored dendrite segment, in micrometers."),
             _column("area", "text", "Cortical area of the dendrite (e.g. 'forelimb', 'hindlimb')."),
-            _column("condition", "text", "Experimental condition of the animal (e.g. 'training', 'control')."),
+            _column(
+                "condition",
+                "text",
+                "Experimental condition of the animal (e.g. 'training', 'control').",
+            ),
         ],
     )
     return [registration, spines]

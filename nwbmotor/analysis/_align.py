@@ -114,7 +114,10 @@ def gather_aligned(
     dtype = values.dtype if values.dtype.kind == "f" else np.dtype(np.float64)
     invalid = rows < 0
     if needed.size:
-        pos = np.searchsorted(needed, np.where(invalid, needed[0], rows))
+        if needed[-1] - needed[0] == needed.size - 1:  # a contiguous range
+            pos = np.where(invalid, 0, rows - needed[0])
+        else:
+            pos = np.searchsorted(needed, np.where(invalid, needed[0], rows))
         out = values.astype(dtype, copy=False)[pos.reshape(-1)].reshape(pos.shape + values.shape[1:])
     else:
         out = np.empty(rows.shape + values.shape[1:], dtype)
@@ -136,17 +139,20 @@ def _time_dim(da: xr.DataArray) -> str:
     return str(dims[0])
 
 
-def _take(da: xr.DataArray, dim: str, needed: NDArray[np.int64]) -> NDArray[Any]:
-    """The rows ``needed`` (sorted, unique) of ``da`` along ``dim`` (first axis), in memory."""
+def _take(da: xr.DataArray, dim: str, needed: NDArray[np.int64]) -> tuple[NDArray[Any], NDArray[np.int64]]:
+    """Rows of ``da`` (time on the first axis) covering ``needed`` (sorted, unique), in memory.
+
+    Returns the values and the row index of each: ``needed`` itself, or, when the
+    needed rows are dense, the whole contiguous range (one read, no extra copy).
+    """
     if needed.size == 0:
-        return np.empty((0,) + tuple(da.shape[1:]), da.dtype)
+        return np.empty((0,) + tuple(da.shape[1:]), da.dtype), needed
     if isinstance(da.variable._data, np.ndarray):
-        return np.take(da.values, needed, axis=0)
-    span = int(needed[-1] - needed[0] + 1)
-    if needed.size > 0.5 * span:  # dense: one contiguous read, then pick
-        block = da.isel({dim: slice(int(needed[0]), int(needed[-1]) + 1)}).values
-        return block if needed.size == span else np.take(block, needed - needed[0], axis=0)
-    return da.isel({dim: needed}).values
+        return np.asarray(da.values), np.arange(da.shape[0])
+    lo, hi = int(needed[0]), int(needed[-1]) + 1
+    if needed.size > 0.5 * (hi - lo):
+        return da.isel({dim: slice(lo, hi)}).values, np.arange(lo, hi)
+    return da.isel({dim: needed}).values, needed
 
 
 def trial_align(
@@ -277,8 +283,8 @@ def trial_align(
             f"(recording {time[0]:.3f}–{time[-1]:.3f} s): {detail}; pass outside='nan' to keep them as NaN"
         )
     needed = np.unique(rows[rows >= 0])
-    values = _take(activity, tdim, needed)
-    data = gather_aligned(values, needed, rows, weights)
+    values, held = _take(activity, tdim, needed)
+    data = gather_aligned(values, held, rows, weights)
 
     nan_units: list[int] = []
     ok = ~not_ok

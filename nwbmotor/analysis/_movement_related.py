@@ -60,10 +60,15 @@ def movement_frames(
     time = np.asarray(time, float)
     n = time.size
     out = np.zeros(n, bool)
-    first = np.searchsorted(time, np.asarray(starts, float), side="right") - 1
-    last = np.searchsorted(time, np.asarray(stops, float), side="right") - 1
-    for a, b in zip(first, last):
-        if b < 0 or a >= n:
+    if n == 0:
+        return out
+    dt = float(np.median(np.diff(time))) if n > 1 else 0.0
+    starts = np.asarray(starts, float)
+    stops = np.asarray(stops, float)
+    first = np.searchsorted(time, starts, side="right") - 1
+    last = np.searchsorted(time, stops, side="right") - 1
+    for a, b, s in zip(first, last, starts):
+        if b < 0 or s >= time[-1] + dt:
             continue
         out[max(a, 0) : min(b, n - 1) + 1] = True
     if dilate_frames > 0:
@@ -263,6 +268,8 @@ def classify_movement_related(
         )
     values = np.asarray(ev.values, dtype=np.float64)
     tested = unit_mask(ev, cell_types)
+    if "unit" in ds.dims:
+        tested &= unit_mask(ds, cell_types)
     finite = np.isfinite(values).all(axis=0)
     active = (np.abs(np.nan_to_num(values)) > 0).any(axis=0)
     run = tested & finite & active
@@ -271,6 +278,7 @@ def classify_movement_related(
     if run.any():
         stat[run], p[run] = movement_shuffle_test(values[:, run], mov, n_shuffles, seed=seed)
     coords = {k: v for k, v in ev.coords.items() if v.dims == ("unit",)}
+    coords.update({k: v for k, v in ds.coords.items() if v.dims == ("unit",)})
     out = xr.Dataset(
         {
             "statistic": ("unit", stat, {"long_name": "sum of event amplitude on movement frames"}),

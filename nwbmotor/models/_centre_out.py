@@ -82,7 +82,7 @@ class CentreOutTask:
         return rotate(points, -rotation_deg)
 
     def trials(self, target_ids: np.ndarray, rotation_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-        """Inputs and output targets of a batch of trials.
+        """Inputs and output targets of a batch of trials to the task's targets.
 
         Parameters
         ----------
@@ -99,16 +99,19 @@ class CentreOutTask:
         targets : ndarray of shape (n_trials, n_steps, 2)
             Output the network should produce.
         """
-        target_ids = np.asarray(target_ids, dtype=int)
-        n = target_ids.size
+        return self.trials_at(self.angles[np.asarray(target_ids, dtype=int)], rotation_deg)
+
+    def trials_at(self, angles: np.ndarray, rotation_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`trials`, for targets at any angles (radians) on the circle."""
+        angles = np.asarray(angles, dtype=float)
         steps = np.arange(self.n_steps)
         shown = (steps >= self.target_step).astype(float)
-        seen = self.endpoints(0.0)[target_ids]  # (n, 2)
-        inputs = np.empty((n, self.n_steps, 3))
+        seen = self.radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (n, 2)
+        inputs = np.empty((angles.size, self.n_steps, 3))
         inputs[:, :, :2] = seen[:, None, :] * shown[None, :, None]
         inputs[:, :, 2] = (steps < self.go_step).astype(float)[None, :]
         reach = _minimum_jerk((steps * self.dt - self.go_time - self.reaction_time) / self.reach_duration)
-        goal = self.endpoints(rotation_deg)[target_ids]
+        goal = rotate(seen, -rotation_deg)
         targets = goal[:, None, :] * reach[None, :, None]
         return inputs, targets
 

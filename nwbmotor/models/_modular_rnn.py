@@ -87,8 +87,14 @@ class ModularRnnOptions:
         Training: Adam updates, random trials per update, learning rate.
     n_adapt, adapt_lr : int, float
         Adaptation: single-trial updates and their learning rate.
+    adapt_weight_reg : bool
+        Keep the weight penalties in the adaptation loss (default False: adaptation
+        minimises the task error and the rate penalty; under Adam a weight penalty moves
+        every weight by ~lr per update and hides the structure of ΔW).
     rotation : float
         Visuomotor rotation in degrees.
+    train_targets : {"discrete", "continuous"}
+        Training trials go to the 8 targets, or to targets at uniformly random angles.
     clip : float
         Gradient-norm clip of every update.
     weight_reg, recurrent_reg, rate_reg : float
@@ -113,6 +119,7 @@ class ModularRnnOptions:
     adapt_lr: float = 1e-3
     adapt_weight_reg: bool = False
     rotation: float = 30.0
+    train_targets: str = "discrete"
     clip: float = 0.2
     weight_reg: float = 1e-3
     recurrent_reg: float = 1e-3
@@ -136,6 +143,15 @@ class ModularRnnOptions:
                 raise NwbMotorTypeError(f"run_modular_rnn: option {name!r} expected a number, got {value!r}")
             if not np.isfinite(value) or (name != "rotation" and value < 0):
                 raise NwbMotorValueError(f"run_modular_rnn: option {name!r} expected a finite number >= 0, got {value}")
+        if self.train_targets not in ("discrete", "continuous"):
+            raise NwbMotorValueError(
+                f"run_modular_rnn: option 'train_targets' expected 'discrete' (the 8 targets) or 'continuous' "
+                f"(any angle), got {self.train_targets!r}"
+            )
+        if not isinstance(self.adapt_weight_reg, bool):
+            raise NwbMotorTypeError(
+                f"run_modular_rnn: option 'adapt_weight_reg' expected True or False, got {self.adapt_weight_reg!r}"
+            )
         if self.tau == 0 or self.trial_duration == 0:
             raise NwbMotorValueError("run_modular_rnn: options 'tau' and 'trial_duration' expected > 0, got 0")
         task = self.task
@@ -198,8 +214,10 @@ def _train(params: dict[str, np.ndarray], opts: ModularRnnOptions, rng: np.rando
     task = opts.task
     adam = Adam(lr)
     for it in range(n_updates):
-        ids = rng.integers(0, task.n_targets, batch)
-        inputs, targets = task.trials(ids, rotation)
+        if opts.train_targets == "continuous":
+            inputs, targets = task.trials_at(rng.uniform(0.0, 2.0 * np.pi, batch), rotation)
+        else:
+            inputs, targets = task.trials(rng.integers(0, task.n_targets, batch), rotation)
         x0 = _initial_states(rng, batch, opts)
         terms, grads, _ = loss_and_grads(
             params, inputs, targets, x0, opts.alpha, loss_start=task.loss_start,

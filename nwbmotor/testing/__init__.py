@@ -47,9 +47,20 @@ _EXPORTS: dict[str, str] = {
     "LeverTruth": "nwbmotor.testing._lever",
     "synthesize_lever_trace": "nwbmotor.testing._lever",
     # network models (nwbmotor/testing/_models.py)
+    "mock_model_session": "nwbmotor.testing._models",
+    "write_feulner_pickle": "nwbmotor.testing._models",
+    "write_hostile_pickle": "nwbmotor.testing._models",
+    "write_model_hdf5": "nwbmotor.testing._models",
+    "write_model_npz": "nwbmotor.testing._models",
+    "write_stroud_mat": "nwbmotor.testing._models",
+    # the built-in example of `nwbmotor demo` (nwbmotor/testing/_demo.py)
+    "DemoDataset": "nwbmotor.testing._demo",
+    "DemoSessionTruth": "nwbmotor.testing._demo",
+    "write_demo_dataset": "nwbmotor.testing._demo",
     # whole sessions as NWB files, for the views and analyses (nwbmotor/testing/_sessions.py)
     "LabSessionTruth": "nwbmotor.testing._sessions",
     "simulate_lab_session": "nwbmotor.testing._sessions",
+    "simulate_model_session": "nwbmotor.testing._sessions",
     "write_foreign_ophys_session": "nwbmotor.testing._sessions",
     "write_lab_session": "nwbmotor.testing._sessions",
     "write_lab_sessions": "nwbmotor.testing._sessions",

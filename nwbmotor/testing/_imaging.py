@@ -312,7 +312,13 @@ def write_scanimage_session(
     shape : (height, width), default (512, 512)
     n_files : int, default 1
         Files the frames are split across (as evenly as possible, in whole volumes).
-    version : {"SI4"}
+    version : {"SI4", "2016", "3.8"}
+        ``"3.8"`` writes ``state.<...>=<value>`` lines separated by carriage returns and no
+        per-frame lines.
+        ``"2016"`` writes ScanImage 2016+ BigTIFFs: the ScanImage binary header after the
+        TIFF header (magic 117637889, version 3, non-varying ``SI.*`` frame data, ROI
+        JSON), the frame data also in each page's Software tag, per-frame lines in each
+        ImageDescription.
     n_channels : {1, 2}
         Saved channels (1 = green, 2 = green + red).
     n_planes : int, default 1
@@ -338,8 +344,10 @@ def write_scanimage_session(
     >>> [p.name for p in s.files], s.frame_rate
     (['AP071_day01_001_1.tif', 'AP071_day01_001_2.tif'], 28.0)
     """
-    if version != "SI4":
-        raise ValueError(f"version {version!r} is not supported by this generator; expected 'SI4'")
+    if version not in ("SI4", "2016", "3.8"):
+        raise ValueError(f"version {version!r} is not supported by this generator; expected 'SI4', '2016' or '3.8'")
+    if version == "3.8" and n_planes != 1:
+        raise ValueError("ScanImage 3.8 sessions are written with one plane")
     if n_channels not in (1, 2) or n_planes < 1 or n_files < 1 or n_frames < n_files:
         raise ValueError("n_channels must be 1 or 2, n_planes >= 1, and 1 <= n_files <= n_frames")
     folder = Path(folder)
@@ -384,9 +392,27 @@ def write_scanimage_session(
         "triggerClockTimeFirst": start_time.strftime("%d-%m-%Y %H:%M:%S.%f")[:-3],
     }
     header = si4_header(state)
+    si2016_data = _si2016_frame_data(
+        frame_rate=frame_rate, n_channels=n_channels, n_planes=n_planes, shape=shape, zoom=zoom,
+        frames_per_file=state["loggingFramesPerFile"],
+    )
+    si3_header = "\r".join(
+        [
+            "state.configPath='C:\\ScanImage\\configs'",
+            "state.software.version=3.8",
+            f"state.acq.numberOfChannelsSave={n_channels}",
+            f"state.acq.frameRate={frame_rate!r}",
+            "state.acq.numberOfZSlices=1",
+            f"state.acq.numberOfFrames={n_frames}",
+            f"state.acq.linesPerFrame={shape[0]}",
+            f"state.acq.pixelsPerLine={shape[1]}",
+            f"state.acq.zoomFactor={float(zoom)!r}",
+            f"state.internal.triggerTimeString='{start_time:%m/%d/%Y %H:%M:%S}'",
+        ]
+    )
     files = []
     for k, idx in enumerate(per_file, start=1):
-        path = folder / f"{file_stem}_001_{k}.tif"
+        path = folder / (f"{file_stem}_001_{k}.tif" if version == "SI4" else f"{file_stem}_{k:05d}.tif")
 
         def pages(idx: np.ndarray = idx) -> Iterator[np.ndarray]:
             for lo in range(int(idx[0]), int(idx[-1]) + 1, _BLOCK):
@@ -402,13 +428,20 @@ def write_scanimage_session(
                 for z in range(n_planes):
                     page_number = int(t) * n_planes + z  # frame (slice) number, 0-based
                     for _c in range(n_channels):
-                        yield (
+                        per_frame = (
                             f"frameNumbers = {page_number + 1}\n"
                             f"frameTimestamps_sec = {page_number / frame_rate:.6f}\n"
-                            f"acqTriggerTimestamps_sec = 0.000000\n{header}\n"
+                            f"acqTriggerTimestamps_sec = 0.000000\n"
                         )
+                        if version == "3.8":
+                            yield si3_header
+                        else:
+                            yield per_frame + (f"{header}\n" if version == "SI4" else "epoch = [2014 3 1 10 0 0]\n")
 
-        files.append(write_tiff_pages(path, pages(), descriptions=descriptions()))
+        if version in ("SI4", "3.8"):
+            files.append(write_tiff_pages(path, pages(), descriptions=descriptions()))
+        else:
+            files.append(_write_si2016_bigtiff(path, pages(), descriptions(), si2016_data))
     return ScanImageSession(
         folder=folder,
         files=tuple(files),
@@ -425,3 +458,75 @@ def write_scanimage_session(
         movies=movies,
         zoom=float(zoom),
     )
+
+
+def _si2016_frame_data(*, frame_rate: float, n_channels: int, n_planes: int, shape: tuple[int, int], zoom: float, frames_per_file: object) -> str:
+    channels = list(range(1, n_channels + 1))
+    values = {
+        "SI.VERSION_MAJOR": "2016b",
+        "SI.VERSION_MINOR": "1",
+        "SI.hChannels.channelName": ["Channel 1", "Channel 2", "Channel 3", "Channel 4"],
+        "SI.hChannels.channelSave": channels if n_channels > 1 else 1,
+        "SI.hRoiManager.linesPerFrame": shape[0],
+        "SI.hRoiManager.pixelsPerLine": shape[1],
+        "SI.hRoiManager.scanFrameRate": float(frame_rate),
+        "SI.hRoiManager.scanVolumeRate": float(frame_rate) / n_planes,
+        "SI.hRoiManager.scanZoomFactor": float(zoom),
+        "SI.hStackManager.enable": n_planes > 1,
+        "SI.hStackManager.numSlices": n_planes,
+        "SI.hStackManager.framesPerSlice": 1,
+        "SI.hStackManager.numFramesPerVolume": n_planes,
+        "SI.hStackManager.numFramesPerVolumeWithFlyback": n_planes,
+        "SI.hScan2D.logFramesPerFile": frames_per_file,
+    }
+
+    def fmt(v: object) -> str:
+        if isinstance(v, list):
+            return "{" + " ".join(f"'{x}'" for x in v) + "}" if v and isinstance(v[0], str) else "[" + " ".join(map(str, v)) + "]"
+        return _matlab(v)
+
+    return "\n".join(f"{k} = {fmt(v)}" for k, v in values.items()) + "\n"
+
+
+def _write_si2016_bigtiff(path: Path, pages: Iterable[np.ndarray], descriptions: Iterable[str], frame_data: str) -> Path:
+    """A little-endian BigTIFF laid out as ScanImage 2016+ writes it (uncompressed strips)."""
+    import json
+    import struct
+
+    frame_bytes = frame_data.encode() + b"\x00"
+    roi_bytes = json.dumps({"RoiGroups": {"imagingRoiGroup": {"ver": 1, "name": "Default"}}}).encode() + b"\x00"
+    si_header = struct.pack("<IIII", 117637889, 3, len(frame_bytes), len(roi_bytes)) + frame_bytes + roi_bytes
+    software = frame_bytes
+    with open(path, "wb") as f:
+        f.write(b"II" + struct.pack("<HHHQ", 43, 8, 0, 0))  # first IFD offset patched below
+        f.write(si_header)
+        patch_at = 8
+        for page, desc in zip(pages, descriptions):
+            page = np.ascontiguousarray(page)
+            desc_bytes = desc.encode() + b"\x00"
+            desc_off = f.tell()
+            f.write(desc_bytes)
+            soft_off = f.tell()
+            f.write(software)
+            data_off = f.tell()
+            f.write(page.tobytes())
+            if f.tell() % 2:
+                f.write(b"\x00")
+            h, w = page.shape
+            fmt = {"u": 1, "i": 2, "f": 3}[page.dtype.kind]
+            entries = [
+                (256, 4, 1, w), (257, 4, 1, h), (258, 3, 1, page.dtype.itemsize * 8), (259, 3, 1, 1), (262, 3, 1, 1),
+                (270, 2, len(desc_bytes), desc_off), (273, 16, 1, data_off), (277, 3, 1, 1), (278, 4, 1, h),
+                (279, 16, 1, page.nbytes), (305, 2, len(software), soft_off), (339, 3, 1, fmt),
+            ]
+            ifd_off = f.tell()
+            f.write(struct.pack("<Q", len(entries)))
+            for tag, typ, count, value in entries:
+                f.write(struct.pack("<HHQQ", tag, typ, count, value))
+            next_at = f.tell()
+            f.write(struct.pack("<Q", 0))
+            f.seek(patch_at)
+            f.write(struct.pack("<Q", ifd_off))
+            f.seek(0, 2)
+            patch_at = next_at
+    return path

@@ -115,9 +115,9 @@ def _behaviour(
         iti = rng.uniform(2.0, 5.0)
         # spontaneous movement in the inter-trial interval
         if rng.random() < spontaneous_rate_hz * iti:
-            ms = t + rng.uniform(0.2, max(iti - 1.8, 0.3))
+            ms = t + rng.uniform(0.2, max(iti - 2.0, 0.3))
             me = ms + rng.uniform(0.4, 1.0)
-            if me < t + iti - 0.3:
+            if me < t + iti - 1.5:
                 movements.append((ms, me, -1))
         start = t + iti
         cue = start + 0.1
@@ -131,7 +131,7 @@ def _behaviour(
             offset = onset + rng.uniform(0.6, 1.4)
             reward = onset + 0.2
             movements.append((onset, offset, trial))
-            stop = max(offset, reward) + 1.5
+            stop = max(offset, reward) + 3.0
         else:
             onset = offset = reward = np.nan
             stop = cue + 3.0

@@ -208,6 +208,7 @@ def write_rig_session(
     animal: str = "AP071",
     date: str = "140301a",
     first_trial: int = 1,
+    n_dispatcher_trials: int | None = None,
     seed: int = 0,
 ) -> RigSessionTruth:
     """Write one rig session (acquisition + Dispatcher files) and return the truth.
@@ -250,6 +251,9 @@ def write_rig_session(
         Name parts of the files.
     first_trial : int, default 1
         Trial number of the first trial.
+    n_dispatcher_trials : int, optional
+        Write only the first trials to the Dispatcher file (a file saved before the
+        session ended); the truth still describes every trial.
     seed : int
 
     Returns
@@ -367,10 +371,12 @@ def write_rig_session(
         pokes = {"C": np.zeros((0, 2)), "L": np.zeros((0, 2)), "R": np.zeros((0, 2))}
         events[i] = {"states": states, "pokes": pokes, "starting_state": "state_0", "ending_state": "state_0"}
         prev_end = d(stops[i]) if i + 1 == n_trials else float(to_disp(starts_a[i + 1]))
-    catch_cells = np.empty(n_trials, dtype=object)
-    catch_cells[:] = [float(c) for c in catch]
-    sma_cells = np.empty(n_trials, dtype=object)
-    sma_cells[:] = [MatlabClassObject("StateMachineAssembler", k + 2) for k in range(n_trials)]
+    n_saved = n_trials if n_dispatcher_trials is None else int(n_dispatcher_trials)
+    events = events[:n_saved]
+    catch_cells = np.empty(n_saved, dtype=object)
+    catch_cells[:] = [float(c) for c in catch[:n_saved]]
+    sma_cells = np.empty(n_saved, dtype=object)
+    sma_cells[:] = [MatlabClassObject("StateMachineAssembler", k + 2) for k in range(n_saved)]
     savemat_with_objects(
         disp_path,
         {
@@ -378,7 +384,7 @@ def write_rig_session(
                 "SavingSection_experimenter": experimenter,
                 "SavingSection_ratname": animal,
                 "SavingSection_SaveTime": "01-Mar-2014 11:02:03",
-                "ProtocolsSection_n_done_trials": float(n_trials),
+                "ProtocolsSection_n_done_trials": float(n_saved),
                 "lever2p_ResponseWindow": float(response_window),
                 "lever2p_sma": MatlabClassObject("StateMachineAssembler", 1),
             },

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from nwbmotor._errors import NwbMotorValueError
+
 __all__ = [
     "make_cell_field",
     "make_registration_sessions",
@@ -43,9 +45,10 @@ def make_cell_field(
     *,
     radius: tuple[float, float] = (3.0, 4.5),
     margin: int = 8,
+    min_gap: float = 0.5,
     seed: int = 0,
 ) -> dict[str, np.ndarray]:
-    """Place ``n_cells`` round somata in an image, not overlapping.
+    """Place ``n_cells`` round somata in an image, not overlapping (neighbours may nearly touch).
 
     Parameters
     ----------
@@ -54,6 +57,8 @@ def make_cell_field(
     radius : (min, max) radius in pixels
     margin : int
         Distance kept from the image border, in pixels (room for drift).
+    min_gap : float
+        Smallest distance between the edges of two cells, in pixels.
     seed : int
 
     Returns
@@ -77,12 +82,18 @@ def make_cell_field(
         if placed == n_cells:
             break
         c = rng.uniform([margin, margin], [height - margin, width - margin])
-        if placed and np.min(np.hypot(*(centers[:placed] - c).T) - radii[:placed] - radii[placed]) < 1.5:
+        if (
+            placed
+            and np.min(np.hypot(*(centers[:placed] - c).T) - radii[:placed] - radii[placed])
+            < min_gap
+        ):
             continue
         centers[placed] = c
         placed += 1
     if placed < n_cells:
-        raise ValueError(f"cannot place {n_cells} cells without overlap in a {height} × {width} image")
+        raise NwbMotorValueError(
+            f"cannot place {n_cells} cells without overlap in a {height} × {width} image"
+        )
     return {
         "centers": centers,
         "radii": radii,
@@ -148,7 +159,9 @@ def render_session(
         cells = rng.permutation(cells)
     masks = []
     for c in cells:
-        center = field["centers"][c] + np.asarray(shift) + (rng.normal(0, jitter, 2) if jitter else 0.0)
+        center = (
+            field["centers"][c] + np.asarray(shift) + (rng.normal(0, jitter, 2) if jitter else 0.0)
+        )
         radius = field["radii"][c] * (1 + (rng.normal(0, 0.05) if jitter else 0.0))
         masks.append(_disk_mask(center, radius, shape, rng, jitter))
     # mean image: every cell of the field is visible (segmented or not), on a textured
@@ -164,11 +177,18 @@ def render_session(
         )
     for c in range(len(field["radii"])):
         cy, cx = field["centers"][c] + np.asarray(shift)
-        image += 120 * field["brightness"][c] * np.exp(
-            -((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (0.7 * field["radii"][c]) ** 2)
+        image += (
+            120
+            * field["brightness"][c]
+            * np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * (0.7 * field["radii"][c]) ** 2))
         )
     image += rng.normal(0, 4, shape)
-    return {"masks": masks, "cell_ids": cells, "mean_image": image.astype(np.float32), "shift": tuple(shift)}
+    return {
+        "masks": masks,
+        "cell_ids": cells,
+        "mean_image": image.astype(np.float32),
+        "shift": tuple(shift),
+    }
 
 
 def make_registration_sessions(
@@ -195,7 +215,7 @@ def make_registration_sessions(
 
     Examples
     --------
-    >>> out = make_registration_sessions(20, 2, (64, 64), seed=1)
+    >>> out = make_registration_sessions(10, 2, (64, 64), seed=1)
     >>> len(out["sessions"])
     2
     """
@@ -245,10 +265,16 @@ def simulate_calcium_traces(
     events = rng.random((n_rois, n_frames)) < event_rate / frame_rate
     amplitude = events * rng.uniform(0.3, 1.5, (n_rois, n_frames))
     kernel = np.exp(-np.arange(int(5 * tau * frame_rate)) / (tau * frame_rate))
-    dff = np.stack([np.convolve(a, kernel)[:n_frames] for a in amplitude]) if n_rois else np.zeros((0, n_frames))
+    dff = (
+        np.stack([np.convolve(a, kernel)[:n_frames] for a in amplitude])
+        if n_rois
+        else np.zeros((0, n_frames))
+    )
     baseline = rng.uniform(200, 600, n_rois)
     t = np.arange(n_frames) / frame_rate
-    neuropil = 150 + 10 * np.sin(2 * np.pi * t / 60.0)[None, :] + rng.normal(0, 3, (n_rois, n_frames))
+    neuropil = (
+        150 + 10 * np.sin(2 * np.pi * t / 60.0)[None, :] + rng.normal(0, 3, (n_rois, n_frames))
+    )
     F = baseline[:, None] * (1 + dff) + 0.7 * neuropil + rng.normal(0, 5, (n_rois, n_frames))
     return {
         "F": F.astype(np.float32),
@@ -330,7 +356,9 @@ def write_suite2p_plane(
     probability = rng.uniform(0, 1, n_rois)
     iscell = np.column_stack([(probability > 0.3).astype(np.float64), probability])
     inhibitory = rng.random(n_rois) < fraction_inhibitory
-    red_probability = np.where(inhibitory, rng.uniform(0.7, 1.0, n_rois), rng.uniform(0.0, 0.3, n_rois))
+    red_probability = np.where(
+        inhibitory, rng.uniform(0.7, 1.0, n_rois), rng.uniform(0.0, 0.3, n_rois)
+    )
     red = np.column_stack([inhibitory.astype(np.float64), red_probability])
     ops = {
         "Ly": image_shape[0],
@@ -370,7 +398,9 @@ def write_suite2p_plane(
         "masks": session["masks"],
         "cell_ids": session["cell_ids"],
         "mean_image": session["mean_image"],
-        "cell_type": np.where(inhibitory, "inhibitory", "excitatory") if redcell else np.full(n_rois, "unknown"),
+        "cell_type": np.where(inhibitory, "inhibitory", "excitatory")
+        if redcell
+        else np.full(n_rois, "unknown"),
     }
 
 
@@ -402,7 +432,9 @@ def write_roi_file(
     """
     from scipy.io import savemat
 
-    polygon: dict[str, Any] = {"ROI": _cell_array([np.asarray(p, dtype=np.float64) for p in polygons])}
+    polygon: dict[str, Any] = {
+        "ROI": _cell_array([np.asarray(p, dtype=np.float64) for p in polygons])
+    }
     if background is not None:
         polygon["bgROI"] = _cell_array([np.asarray(p, dtype=np.float64) for p in background])
     path = Path(path)
@@ -447,7 +479,9 @@ def write_roi_dff_file(path: str | os.PathLike[str], dff: np.ndarray) -> Path:
 
     path = Path(path)
     with open(path, "wb") as fh:
-        savemat(fh, {"im": {"roi_trace_df": np.asarray(dff, dtype=np.float64)}}, do_compression=True)
+        savemat(
+            fh, {"im": {"roi_trace_df": np.asarray(dff, dtype=np.float64)}}, do_compression=True
+        )
     return path
 
 
@@ -504,7 +538,10 @@ def write_lab_roi_session(
     bg = [(p - p.mean(0)) * 2.2 + p.mean(0) for p in polygons] if background else None
     if bg is not None:  # keep background annuli inside the image
         h, w = session["mean_image"].shape
-        bg = [np.column_stack([np.clip(b[:, 0], 0.5, w + 0.5), np.clip(b[:, 1], 0.5, h + 0.5)]) for b in bg]
+        bg = [
+            np.column_stack([np.clip(b[:, 0], 0.5, w + 0.5), np.clip(b[:, 1], 0.5, h + 0.5)])
+            for b in bg
+        ]
     gad = rng.random(n_rois) < fraction_gad
     filled = rng.random(n_rois) < fraction_filled
     labels = []
@@ -533,7 +570,9 @@ def write_lab_roi_session(
 
 
 # --------------------------------------------------------------------------- tables
-def write_registration_table(path: str | os.PathLike[str], cell_ids: Mapping[str, Sequence[int]]) -> Path:
+def write_registration_table(
+    path: str | os.PathLike[str], cell_ids: Mapping[str, Sequence[int]]
+) -> Path:
     """Write a registration CSV: one row per (session, roi) with the cell it belongs to.
 
     Parameters
@@ -585,7 +624,10 @@ def write_spine_table(
     4
     """
     rng = np.random.default_rng(seed)
-    cols: dict[str, list] = {k: [] for k in ("dendrite", "session", "present", "gained", "lost", "length", "area", "condition")}
+    cols: dict[str, list] = {
+        k: []
+        for k in ("dendrite", "session", "present", "gained", "lost", "length", "area", "condition")
+    }
     for d in range(n_dendrites):
         area = "forelimb" if d % 2 == 0 else "hindlimb"
         condition = "training" if d < n_dendrites / 2 else "control"
@@ -595,13 +637,24 @@ def write_spine_table(
             gained = 0 if k == 0 else int(rng.poisson(1.5 if condition == "training" else 0.6))
             lost = 0 if k == 0 else min(present, int(rng.poisson(0.8)))
             present = present + gained - lost
-            for key, value in zip(cols, (f"AP071_d{d:02d}", session, present, gained, lost, length, area, condition)):
+            for key, value in zip(
+                cols, (f"AP071_d{d:02d}", session, present, gained, lost, length, area, condition)
+            ):
                 cols[key].append(value)
     path = Path(path)
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(
-            ["dendrite_id", "session", "spines_present", "spines_gained", "spines_lost", "dendrite_length_um", "area", "condition"]
+            [
+                "dendrite_id",
+                "session",
+                "spines_present",
+                "spines_gained",
+                "spines_lost",
+                "dendrite_length_um",
+                "area",
+                "condition",
+            ]
         )
         writer.writerows(zip(*cols.values()))
     return cols

@@ -31,7 +31,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -46,6 +46,7 @@ __all__ = [
     "write_lab_session",
     "write_lab_sessions",
     "write_foreign_ophys_session",
+    "simulate_model_session",
     "write_model_session_file",
 ]
 
@@ -201,7 +202,7 @@ def simulate_lab_session(
     cols: dict[str, list] = {k: [] for k in (
         "start_time", "stop_time", "cue_time", "movement_onset", "movement_offset", "reward_time",
         "rewarded", "cued_rewarded", "catch", "opto")}
-    mov: dict[str, list] = {k: [] for k in ("start_time", "stop_time", "peak_amplitude", "rewarded", "cued", "trial")}
+    mov: dict[str, list] = {k: [] for k in ("start_time", "stop_time", "peak_amplitude", "rewarded", "cued", "trial_index")}
     lever = rng.normal(0.0, 0.002, n_lever)
     t = 2.0
     trial = 0
@@ -334,8 +335,7 @@ def _disc_mask(cx: float, cy: float, radius: float = 5.0) -> list[tuple[int, int
 def _imaging_plane(nwbfile: NWBFile, frame_rate: float, *, grid_spacing: bool = True):
     from pynwb.ophys import OpticalChannel
 
-    device = nwbfile.create_device(name="Microscope", description="Two-photon microscope (resonant scanning).",
-                                   manufacturer="Janelia MIMMS")
+    device = nwbfile.create_device(name="Microscope", description="Two-photon microscope (resonant scanning).")
     channel = OpticalChannel(name="Green", description="GCaMP emission, PMT channel 1.", emission_lambda=510.0)
     extra = {"grid_spacing": [s * 1e-6 for s in _PIXEL_SIZE_UM], "grid_spacing_unit": "meters"} if grid_spacing else {}
     return nwbfile.create_imaging_plane(
@@ -347,6 +347,7 @@ def _imaging_plane(nwbfile: NWBFile, frame_rate: float, *, grid_spacing: bool = 
 
 def _add_lab_content(nwbfile: NWBFile, truth: LabSessionTruth, activity: Sequence[str]) -> None:
     from ndx_ophys_devices import Effector, ExcitationSource, ExcitationSourceModel, OpticalFiber, OpticalFiberModel
+    from hdmf.common import VectorData
     from pynwb import TimeSeries
     from pynwb.behavior import BehavioralTimeSeries
     from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation
@@ -407,13 +408,23 @@ def _add_lab_content(nwbfile: NWBFile, truth: LabSessionTruth, activity: Sequenc
         nwbfile.add_trial(**{k: (bool(v[i]) if v.dtype == bool else float(v[i])) for k, v in tr.items()})
 
     mv = truth.movements
+    docs = {"start_time": "Movement onset, in s.", "stop_time": "Movement offset, in s.",
+            "peak_amplitude": "Largest lever deflection from the onset value, in volts.",
+            "rewarded": "True for the movement that earned its trial's reward.",
+            "cued": "True when the movement starts after its trial's cue, lever quiet before it.",
+            "trial_index": "Row of the trials table during which the movement starts (-1 for none)."}
+    spec_columns = {c["name"] for c in MovementsTable.__columns__}
+    trial_column = next((c for c in ("trial_index", "trial") if c in spec_columns), None)
+    data = {k: v for k, v in mv.items() if k != "trial_index"}
+    if trial_column is not None:  # the extension's name for the trial row of each movement
+        data[trial_column] = mv["trial_index"]
+        docs[trial_column] = docs.pop("trial_index")
+    else:
+        docs.pop("trial_index")
     table = MovementsTable(name="movements", description="Lever movements detected in the lever trace.",
                            detection_preset="peters2014",
-                           detection_parameters=json.dumps({"threshold": 0.0007, "planted": True}))
-    for i in range(mv["start_time"].size):
-        table.add_row(start_time=float(mv["start_time"][i]), stop_time=float(mv["stop_time"][i]),
-                      peak_amplitude=float(mv["peak_amplitude"][i]), rewarded=bool(mv["rewarded"][i]),
-                      cued=bool(mv["cued"][i]))
+                           detection_parameters=json.dumps({"threshold": 0.0007, "planted": True}),
+                           columns=[VectorData(name=k, description=d, data=data[k]) for k, d in docs.items()])
     nwbfile.add_time_intervals(table)
 
     ep = truth.opto_epochs
@@ -627,21 +638,124 @@ def write_foreign_ophys_session(
             "start_time": starts, "stop_time": starts + 2.5, "cue_time": starts + 0.5, "centroid_px": centroid_px}
 
 
-def write_model_session_file(path: str | os.PathLike[str], *, overwrite: bool = False, **kwargs: object) -> Path:
-    """Simulate a small reference network model and write it as a model session NWB file.
+def simulate_model_session(
+    *,
+    n_units: int = 40,
+    n_targets: int = 8,
+    n_repeats: int = 3,
+    n_steps: int = 100,
+    dt: float = 0.01,
+    rotation: float = 0.0,
+    seed: int = 0,
+    name: str = "toy-centre-out",
+) -> Any:
+    """A small simulated centre-out session as a ``nwbmotor.models.ModelSession``.
 
-    A convenience over ``nwbmotor.models`` (the model writer), for tests of the views.
-    ``kwargs`` go to :func:`nwbmotor.testing.mock_model_session` when it exists.
+    Two modules ("PMd", "M1"), 80 % excitatory units; a random rate network
+    ``tau dx/dt = -x + W tanh(x) + B s`` driven by the target direction from the cue on
+    and a hold signal released at go; a linear readout (hand x, y). The target is a
+    straight reach to the target after go, rotated by ``rotation`` degrees. Trials of
+    ``n_steps`` steps are laid end to end.
+
+    Examples
+    --------
+    >>> s = simulate_model_session(n_units=10, n_targets=2, n_repeats=1, n_steps=20)
+    >>> s.rates.shape
+    (2, 20, 10)
+    """
+    from nwbmotor.models import ModelSession, NetworkSnapshot
+
+    rng = np.random.default_rng(seed)
+    n_trials = n_targets * n_repeats
+    target_id = np.tile(np.arange(n_targets), n_repeats)
+    angle = 360.0 * target_id / n_targets
+    cue_step, go_step = int(0.3 * n_steps), int(0.6 * n_steps)
+    inputs = np.zeros((n_trials, n_steps, 3))
+    rad = np.deg2rad(angle)
+    inputs[:, cue_step:, 0] = np.cos(rad)[:, None]
+    inputs[:, cue_step:, 1] = np.sin(rad)[:, None]
+    inputs[:, :go_step, 2] = 1.0
+    w_rec = rng.normal(0, 1.2 / np.sqrt(n_units), (n_units, n_units))
+    w_in = rng.normal(0, 1.0, (n_units, 3))
+    tau = 0.05
+    x = np.zeros((n_trials, n_units))
+    rates = np.zeros((n_trials, n_steps, n_units))
+    for k in range(n_steps):
+        r = np.tanh(x)
+        x = x + dt / tau * (-x + r @ w_rec.T + inputs[:, k] @ w_in.T)
+        rates[:, k] = np.tanh(x)
+    w_out = rng.normal(0, 0.3 / np.sqrt(n_units), (2, n_units))
+    outputs = rates @ w_out.T
+    reach = np.clip((np.arange(n_steps) - go_step) / (0.3 * n_steps), 0, 1)
+    rot = np.deg2rad(angle + rotation)
+    targets = np.stack([np.cos(rot)[:, None] * reach, np.sin(rot)[:, None] * reach], axis=-1)
+    n_e = int(round(0.8 * n_units))
+    cell = np.array(["E"] * n_e + ["I"] * (n_units - n_e))[rng.permutation(n_units)]
+    module = np.array(["PMd"] * (n_units // 2) + ["M1"] * (n_units - n_units // 2))
+    phase = "before" if rotation == 0 else "after"
+    return ModelSession(
+        name=name, description="Toy centre-out reach by a random rate network (test data).", dt=dt,
+        model="toy-rnn", seed=seed,
+        units={"module": module, "cell_type": cell, "gain_group": np.full(n_units, -1)},
+        rates=rates, outputs=outputs, targets=targets, inputs=inputs,
+        trials={"target_id": target_id, "target_angle": angle, "perturbation": np.full(n_trials, float(rotation)),
+                "phase": np.full(n_trials, phase), "go_time": np.full(n_trials, go_step * dt),
+                "cue_time": np.full(n_trials, cue_step * dt)},
+        networks=[NetworkSnapshot(phase, tau=tau, dt=dt, nonlinearity="tanh",
+                                  weights={"W_rec": w_rec, "W_in": w_in, "W_out": w_out})],
+    )
+
+
+def write_model_session_file(
+    path: str | os.PathLike[str], *, overwrite: bool = False, **simulate: Any
+) -> Path:
+    """Write :func:`simulate_model_session` with the model writer ``nwbmotor.models.write_model_session``.
 
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> p = write_model_session_file(pathlib.Path(tempfile.mkdtemp()) / "m.nwb")  # doctest: +SKIP
+    >>> p = write_model_session_file(pathlib.Path(tempfile.mkdtemp()) / "m.nwb", n_units=8)  # doctest: +SKIP
     """
-    import importlib
+    from nwbmotor import models
 
-    models = importlib.import_module("nwbmotor.models")
-    testing = importlib.import_module("nwbmotor.testing")
-    session = testing.mock_model_session(**kwargs)
-    models.write_model_session(session, path, overwrite=overwrite)
+    session = simulate_model_session(**simulate)
+    writer = getattr(models, "write_model_session", None)
+    if writer is None:
+        return _write_model_fallback(session, Path(path), overwrite=overwrite)
+    writer(session, path, overwrite=overwrite)
     return Path(path)
+
+
+def _write_model_fallback(session: Any, path: Path, *, overwrite: bool) -> Path:
+    # Used only until nwbmotor.models.write_model_session exists: the layout of spec_model.py.
+    from pynwb import TimeSeries
+
+    from nwbmotor._write import write_nwbfile
+    from nwbmotor.extensions import ModelRateSeries, ModelUnitsTable
+    from nwbmotor.testing._nwbfile import mock_nwbfile
+
+    nwbfile = mock_nwbfile(subject_id=session.name, session_id=session.trials["phase"][0])
+    module = nwbfile.create_processing_module(name="model", description="A simulated network.")
+    units = ModelUnitsTable(name="units", description="Units of the network.")
+    for i in range(session.n_units):
+        units.add_row(module=str(session.units["module"][i]), cell_type=str(session.units["cell_type"][i]),
+                      gain_group=int(session.units["gain_group"][i]))
+    module.add(units)
+    flat = session.rates.reshape(-1, session.n_units)
+    region = units.create_region(name="units", region=list(range(session.n_units)), description="All units.")
+    module.add(ModelRateSeries(name="rates", data=flat, units=region, unit=session.rate_unit, rate=1 / session.dt,
+                               starting_time=0.0, description="Unit rates."))
+    for name in ("outputs", "targets", "inputs"):
+        arr = getattr(session, name)
+        module.add(TimeSeries(name=name, data=arr.reshape(-1, arr.shape[-1]), unit="a.u.", rate=1 / session.dt,
+                              starting_time=0.0, description=f"Network {name}."))
+    tr = session.trials
+    for col in ("target_id", "target_angle", "perturbation", "phase", "go_time", "cue_time"):
+        nwbfile.add_trial_column(name=col, description=f"{col} of the trial.")
+    T = session.trial_duration
+    for i in range(session.n_trials):
+        nwbfile.add_trial(start_time=i * T, stop_time=(i + 1) * T, target_id=int(tr["target_id"][i]),
+                          target_angle=float(tr["target_angle"][i]), perturbation=float(tr["perturbation"][i]),
+                          phase=str(tr["phase"][i]), go_time=i * T + float(tr["go_time"][i]),
+                          cue_time=i * T + float(tr["cue_time"][i]))
+    return write_nwbfile(nwbfile, path, overwrite=overwrite)

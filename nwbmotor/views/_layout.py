@@ -280,8 +280,11 @@ def _region_rows(f: Any, group: Any, field: str, n_units: int) -> tuple[Any, np.
             f"{n_units} columns; mismatched lengths"
         )
     ref = region.attrs.get("table")
-    table = f[ref] if ref is not None else None
-    if table is None:
+    try:
+        table = f[ref] if ref is not None else None
+    except (ValueError, KeyError, TypeError):
+        table = None
+    if table is None or "id" not in table:
         raise NwbMotorValueError(f"{f.filename}: {group.name}/{field} does not reference a table")
     n_rows = table["id"].shape[0]
     if rows.size and (rows.min() < 0 or rows.max() >= n_rows):

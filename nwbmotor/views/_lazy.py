@@ -10,7 +10,8 @@ Reading: HDF5 datasets that are chunked and compressed with gzip (optionally wit
 shuffle filter) — what NeuroConv and nwbmotor write — are read chunk by chunk: the raw
 bytes of each needed chunk are fetched under the HDF5 lock (h5py serialises every call
 anyway), then inflated and copied into the result on a pool of threads (zlib releases
-the GIL), so decompression runs on every core. Other storage falls back to h5py's own
+the GIL; libdeflate from imagecodecs when installed, else zlib), so decompression runs
+on every core. Other storage falls back to h5py's own
 read under the lock.
 """
 
@@ -59,13 +60,29 @@ def _filters(dset: Any) -> list[int] | None:
     return codes
 
 
+try:  # libdeflate (through imagecodecs, installed with tifffile) inflates 2-3x faster than zlib
+    from imagecodecs import deflate_decode as _libdeflate
+except ImportError:  # pragma: no cover - zlib is always there
+    _libdeflate = None
+
+
+def _inflate(buf: bytes, nbytes: int) -> bytes:
+    if _libdeflate is not None:
+        try:
+            return _libdeflate(buf, out=nbytes)
+        except Exception:  # noqa: BLE001 - fall back to zlib, which names the problem if there is one
+            pass
+    return zlib.decompress(buf)
+
+
 def _decode(raw: bytes, codes: list[int], mask: int, dtype: np.dtype, chunk: tuple[int, ...]) -> np.ndarray:
     buf: Any = raw
+    nbytes = int(np.prod(chunk)) * dtype.itemsize
     for i in reversed(range(len(codes))):
         if mask & (1 << i):  # filter i was skipped for this chunk
             continue
         if codes[i] == _FILTER_DEFLATE:
-            buf = zlib.decompress(buf)
+            buf = _inflate(buf, nbytes)
         else:  # shuffle: bytes stored as itemsize planes
             n = len(buf) // dtype.itemsize
             planes = np.frombuffer(buf, np.uint8).reshape(dtype.itemsize, n)

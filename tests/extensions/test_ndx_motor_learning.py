@@ -47,10 +47,9 @@ def _movements_table(nwbfile: NWBFile):
         detection_parameters=json.dumps({"threshold": 0.0007}),
     )
     rows = [(1.2, 1.9, 0.8, True, True, 0), (12.0, 12.4, 0.3, False, False, 1), (25.0, 25.5, 0.2, False, False, -1)]
-    table.add_column("trial_index", "row of the trials table, -1 for none")
     for start, stop, peak, rewarded, cued, trial in rows:
         table.add_row(start_time=start, stop_time=stop, peak_amplitude=peak, rewarded=rewarded, cued=cued,
-                      trial_index=trial)
+                      trial=trial)
     nwbfile.add_time_intervals(table)
     return table
 

@@ -70,3 +70,28 @@ def test_bad_streams_are_errors(blocks: list, match: str) -> None:
         d = _dataset(f, (6, 4, 4), "uint16", (2, 4, 4))
         with pytest.raises(NwbMotorValueError, match=match):
             write_frames_direct(d, iter(blocks))
+
+
+def _peak_bytes(n_frames: int) -> int:
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 1000, size=(64, 64), dtype=np.uint16)
+
+    def blocks():
+        for i in range(0, n_frames, 4):
+            yield np.repeat(frame[None], min(4, n_frames - i), axis=0) + np.uint16(i % 7)
+
+    with h5py.File(f"mem-{n_frames}.h5", "w", driver="core", backing_store=False) as f:
+        d = _dataset(f, (n_frames, 64, 64), "uint16", (4, 64, 64))
+        tracemalloc.start()
+        write_frames_direct(d, blocks(), workers=2)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def test_memory_does_not_grow_with_the_movie() -> None:
+    small, large = _peak_bytes(400), _peak_bytes(3200)  # 3.2 MB vs 26 MB of frames
+    assert large < 1.5 * small + 200_000
+    assert large < 3_000_000

@@ -93,3 +93,12 @@ def test_incomplete_volume(tmp_path: Path) -> None:
         f.truncate(int(idx.ifd_offsets[-1]))
     with pytest.raises(NwbMotorValueError, match="truncated"):
         read_scanimage_layout(list(s.files))
+
+
+def test_scanimage_3_8_header(tmp_path: Path) -> None:
+    s = write_scanimage_session(tmp_path, n_frames=12, shape=(8, 10), n_files=2, n_channels=2, version="3.8", frame_rate=15.6, zoom=2.0)
+    layout = read_scanimage_layout(find_tiff_files(tmp_path))
+    assert (layout.version, layout.n_channels, layout.n_planes, layout.zoom) == ("SI3", 2, 1, 2.0)
+    assert layout.volume_rate == pytest.approx(15.6) and layout.timestamps is None
+    for c in range(2):
+        np.testing.assert_array_equal(layout.source(c, 0).read(0, 12), s.frames(c))

@@ -10,7 +10,7 @@ from pynwb import NWBHDF5IO
 
 from nwbmotor import NwbMotorValueError, write_nwbfile
 from nwbmotor._lever_movements import detect_movements
-from nwbmotor.converters.lever._movements_table import add_movements_to_nwbfile
+from nwbmotor.converters.lever._movements_table import add_movements_to_nwbfile, trial_column_name
 from nwbmotor.testing import assert_valid_nwb, mock_nwbfile, synthesize_lever_trace
 
 ONSETS = np.arange(4.0, 60.0, 5.0)
@@ -48,8 +48,8 @@ def test_round_trip_with_trials(tmp_path, session):
         np.testing.assert_array_equal(table["peak_amplitude"].data[:], moves.peak_amplitudes)
         np.testing.assert_array_equal(table["rewarded"].data[:], tm.rewarded)
         np.testing.assert_array_equal(table["cued"].data[:], tm.cued)
-        np.testing.assert_array_equal(table["trial"].data[:], tm.trial)
-        assert table["trial"].table is read.trials
+        np.testing.assert_array_equal(table[trial_column_name()].data[:], tm.trial)
+        assert np.all(tm.trial >= 0) and len(read.trials) == len(ONSETS)
         assert table.detection_preset == "peters2014"
         params = json.loads(table.detection_parameters)
         assert params["max_gap_s"] == 0.4 and params["consecutive_samples"] == 3
@@ -76,7 +76,7 @@ def test_round_trip_without_trials_and_updated_preset(tmp_path, session):
         table = io.read().intervals["movements"]
         assert len(table) == len(moves) >= len(ONSETS)  # a long hold can split a press in two
         np.testing.assert_array_equal(table["start_time"].data[:], moves.onset_times)
-        assert "trial" not in table.colnames
+        np.testing.assert_array_equal(table[trial_column_name()].data[:], -1)
         assert not table["rewarded"].data[:].any()
         assert table.detection_preset == "updated"
         params = json.loads(table.detection_parameters)

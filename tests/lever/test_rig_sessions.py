@@ -1,0 +1,209 @@
+"""Whole rig sessions (generated with planted truth) into NWB files: clocks, frames, trials, lever."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pynwb import NWBHDF5IO
+
+from nwbmotor import NwbMotorValueError
+from nwbmotor._write import write_nwbfile
+from nwbmotor.converters.lever import DispatcherTrialsInterface, LeverTableInterface, XsgLeverInterface, XsglogLeverInterface
+from nwbmotor.converters.lever._frames import map_to_frames
+from nwbmotor.testing import assert_valid_nwb, mock_nwbfile, write_rig_session
+
+PREFIX = "AP0071AAAA0001"
+
+
+def _link(interfaces: dict) -> dict:
+    for interface in interfaces.values():
+        interface.link_session(interfaces)
+    return interfaces
+
+
+def _build(interfaces: dict):
+    nwbfile = mock_nwbfile()
+    for interface in interfaces.values():
+        interface.add_to_nwbfile(nwbfile, interface.get_metadata())
+    return nwbfile
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory):
+    """A 10.2 ms bit pitch, 1 % jitter, drifting Dispatcher clock, opto trials, 3 dropped movie frames."""
+    folder = tmp_path_factory.mktemp("rig")
+    truth = write_rig_session(
+        folder, n_trials=14, bit_pitch_ms=10.2, jitter=0.01, drift_ppm=60.0, opto_fraction=0.3,
+        movie_frame_difference=-3, first_trial=1, seed=21,
+    )
+    return truth
+
+
+@pytest.fixture(scope="module")
+def written(session, tmp_path_factory: pytest.TempPathFactory):
+    interfaces = _link({
+        "xsglog": XsglogLeverInterface(session.folder, volts_to_mm=2.5, n_movie_frames=session.n_movie_frames,
+                                       task={"reward_volume": 4.0}),
+        "dispatcher": DispatcherTrialsInterface(session.dispatcher_path),
+    })
+    path = tmp_path_factory.mktemp("nwb") / "session.nwb"
+    write_nwbfile(_build(interfaces), path)
+    return path, interfaces
+
+
+def test_file_passes_inspection(written) -> None:
+    assert_valid_nwb(written[0])
+
+
+def test_every_trial_decoded_and_aligned_within_1ms(session, written) -> None:
+    path, interfaces = written
+    codes = interfaces["xsglog"].bitcodes()
+    np.testing.assert_array_equal(codes.trial_numbers, session.trial_numbers)
+    with NWBHDF5IO(path, "r") as io:
+        trials = io.read().trials.to_dataframe()
+    np.testing.assert_array_equal(trials["trial_number"], session.trial_numbers)
+    assert trials["aligned_by_bitcode"].all()
+    for column, truth in (("start_time", session.start_times), ("cue_time", session.cue_times),
+                          ("reward_time", session.reward_times), ("stop_time", session.stop_times)):
+        actual = trials[column].to_numpy()
+        np.testing.assert_array_equal(np.isnan(actual), np.isnan(truth))
+        assert np.nanmax(np.abs(actual - truth)) <= 1e-3, column
+    np.testing.assert_array_equal(trials["rewarded"], session.rewarded)
+    np.testing.assert_array_equal(trials["catch"], session.catch)
+    np.testing.assert_array_equal(trials["opto"], session.opto)
+    alignment = interfaces["dispatcher"].alignment()
+    assert alignment.drift_ppm == pytest.approx(session.drift_ppm, abs=3.0)
+
+
+def test_drift_and_offsets_are_recorded(session, written) -> None:
+    with NWBHDF5IO(written[0], "r") as io:
+        trials = io.read().trials
+        description = trials.description
+        offsets = trials["dispatcher_offset"].data[:]
+    drift = float(re.search(r"fitted drift ([+-][0-9.]+) ppm", description).group(1))
+    assert drift == pytest.approx(session.drift_ppm, abs=3.0)
+    expected = session.start_times - session.dispatcher_start_times
+    np.testing.assert_allclose(offsets, expected, atol=2e-4)
+
+
+def test_event_to_frame_mapping_is_exact(session, written) -> None:
+    path, interfaces = written
+    frames = interfaces["xsglog"].frame_times()
+    np.testing.assert_array_equal(frames, session.frame_times)  # sample-exact frame starts
+    with NWBHDF5IO(path, "r") as io:
+        trials = io.read().trials.to_dataframe()
+    for name, truth in (("cue", session.cue_times), ("reward", session.reward_times)):
+        expected = map_to_frames(truth, session.frame_times)
+        # an event within the alignment error (0.2 ms) of a frame midpoint may round either way
+        mid = np.abs(((truth - session.frame_times[0]) * 28.0) % 1.0 - 0.5) < 0.2e-3 * 28.0
+        np.testing.assert_array_equal(trials[f"{name}_frame"].to_numpy()[~mid], expected[~mid])
+        assert mid.sum() == 0
+    np.testing.assert_array_equal(trials["reward_frame"].to_numpy() == -1, ~session.rewarded)
+
+
+def test_frame_report_against_movie_is_in_the_file(session, written) -> None:
+    with NWBHDF5IO(written[0], "r") as io:
+        nwb = io.read()
+        table = nwb.events["imaging_frame_pulses"]
+        assert len(table) == len(session.frame_times)
+        assert f"the movie has {session.n_movie_frames} frames: 3 extra pulse(s)" in table.description
+        np.testing.assert_array_equal(table["timestamp"].data[:], session.frame_times)
+
+
+def test_lever_round_trip_is_exact_in_volts_with_conversion(session, written) -> None:
+    expected = np.fromfile(session.folder / f"{PREFIX}_Lever.xsglog", dtype="<f8")
+    with NWBHDF5IO(written[0], "r") as io:
+        nwb = io.read()
+        lever = nwb.processing["behavior"]["BehavioralTimeSeries"]["lever"]
+        np.testing.assert_array_equal(lever.data[:], expected)
+        assert lever.rate == 10_000.0 and lever.starting_time == 0.0
+        assert lever.unit == "m" and lever.conversion == pytest.approx(0.0025)
+        task = nwb.lab_meta_data["lever_press_task"]
+        assert task.lever_sample_rate == 10_000.0 and task.volts_to_mm == 2.5
+        assert task.protocol == "@lever2p" and task.reward_volume == 4.0 and task.response_window == 3.0
+
+
+def test_ttl_channels_as_events(session, written) -> None:
+    with NWBHDF5IO(written[0], "r") as io:
+        nwb = io.read()
+        codes = nwb.events["trial_bitcodes"]
+        np.testing.assert_array_equal(codes["trial_number"].data[:], session.trial_numbers)
+        np.testing.assert_allclose(codes["timestamp"].data[:], session.start_times, atol=1e-9)
+        opto = nwb.events["opto_ttl"]
+        np.testing.assert_allclose(opto["timestamp"].data[:], session.opto_pulse_times, atol=1e-9)
+        np.testing.assert_allclose(opto["duration"].data[:], 0.01, atol=1.5e-4)
+        assert "lever_touch" in nwb.events
+
+
+def test_movements_follow_the_trials(session, written) -> None:
+    with NWBHDF5IO(written[0], "r") as io:
+        nwb = io.read()
+        movements = nwb.intervals["movements"]
+        trials = nwb.trials.to_dataframe()
+        assert "resample_poly(x, 1, 10)" in movements.description
+        assert len(movements) >= len(session.movement_onsets) - 2
+    onset = trials["movement_onset"].to_numpy()
+    np.testing.assert_array_equal(np.isfinite(onset), session.rewarded)
+    planted = session.movement_onsets[session.press_movement[session.rewarded]]
+    assert np.max(np.abs(onset[session.rewarded] - planted)) < 0.02
+
+
+def test_opto_helper_sees_states_and_ttl_in_session_time(session, written) -> None:
+    _, interfaces = written
+    states = interfaces["dispatcher"].trial_states()
+    on = np.array([st["opto_on"][0] if st["opto_on"].shape[0] else [np.nan, np.nan] for st in states])
+    np.testing.assert_allclose(on, session.opto_on, atol=1e-3)
+    rising, falling = interfaces["xsglog"].ttl_pulses("Opto")
+    np.testing.assert_array_equal(rising, session.opto_pulse_times)
+    assert len(falling) == len(rising)
+
+
+def test_existing_output_is_not_overwritten(written) -> None:
+    path, _ = written
+    before = path.stat().st_mtime_ns
+    with pytest.raises(NwbMotorValueError, match="the output exists; pass overwrite=True"):
+        write_nwbfile(mock_nwbfile(), path)
+    assert path.stat().st_mtime_ns == before
+
+
+def test_xsg_session_files_placed_by_bitcodes(tmp_path: Path) -> None:
+    truth = write_rig_session(tmp_path / "s", n_trials=8, kind="xsg", trials_per_file=3, seed=5)
+    interfaces = _link({"xsg": XsgLeverInterface(truth.folder), "dispatcher": DispatcherTrialsInterface(truth.dispatcher_path)})
+    np.testing.assert_allclose(interfaces["xsg"].file_start_times(), truth.file_start_times, atol=2e-4)
+    cols = interfaces["dispatcher"].trial_columns()
+    for column, expected in (("start_time", truth.start_times), ("cue_time", truth.cue_times), ("reward_time", truth.reward_times)):
+        assert np.nanmax(np.abs(cols[column][0] - expected)) <= 1e-3
+    nwbfile = _build(interfaces)
+    lever = nwbfile.processing["behavior"]["BehavioralTimeSeries"]["lever"]
+    assert len(lever.timestamps) == truth.n_samples
+    path = tmp_path / "xsg.nwb"
+    write_nwbfile(nwbfile, path)
+    assert_valid_nwb(path)
+
+
+def test_xsg_without_dispatcher_says_gaps_are_unknown(tmp_path: Path) -> None:
+    truth = write_rig_session(tmp_path / "s", n_trials=4, kind="xsg", trials_per_file=2, seed=6)
+    interface = XsgLeverInterface(truth.folder)
+    with pytest.warns(UserWarning, match="laid end to end"):
+        nwbfile = _build(_link({"xsg": interface}))
+    lever = nwbfile.processing["behavior"]["BehavioralTimeSeries"]["lever"]
+    assert "gaps between them are unknown" in lever.comments
+
+
+def test_lever_table_session(tmp_path: Path) -> None:
+    truth = write_rig_session(tmp_path / "s", n_trials=4, seed=8)
+    lever = np.fromfile(truth.folder / f"{PREFIX}_Lever.xsglog", dtype="<f8")
+    npz = tmp_path / "lever.npz"
+    np.savez(npz, lever=lever, sample_rate=10_000.0, frame_times=truth.frame_times, start_time=truth.start_times,
+             stop_time=truth.stop_times, cue_time=truth.cue_times, reward_time=truth.reward_times)
+    nwbfile = _build({"lever_table": LeverTableInterface(npz, n_movie_frames=len(truth.frame_times))})
+    trials = nwbfile.trials.to_dataframe()
+    np.testing.assert_array_equal(trials["rewarded"], truth.rewarded)
+    np.testing.assert_array_equal(trials["cue_frame"], map_to_frames(truth.cue_times, truth.frame_times))
+    assert "counts match" in nwbfile.events["imaging_frame_pulses"].description
+    path = tmp_path / "table.nwb"
+    write_nwbfile(nwbfile, path)
+    assert_valid_nwb(path)
