@@ -110,9 +110,22 @@ def _run_codec_limit(tif: Path, out: Path) -> dict:
 _RUNNERS = {"nwbmotor": _run_nwbmotor, "neuroconv": _run_neuroconv, "codec-limit": _run_codec_limit}
 
 
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM: reset at exec, unlike ru_maxrss, which a
+    child inherits from the parent that forked it)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _child(which: str, tif: str, out: str) -> None:
     result = _RUNNERS[which](Path(tif), Path(out))
-    result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["maxrss_mb"] = _peak_rss_mb()
     print("RESULT " + json.dumps(result))
 
 

@@ -37,6 +37,12 @@ _EXPORTS: dict[str, str] = {
     "map_sessions": "nwbmotor.views",
     "trial_align": "nwbmotor.analysis",
     # models (nwbmotor/models)
+    "ModelSession": "nwbmotor.models",
+    "NetworkSnapshot": "nwbmotor.models",
+    "read_model_session": "nwbmotor.models",
+    "resimulate": "nwbmotor.models",
+    "simulate": "nwbmotor.models",
+    "write_model_session": "nwbmotor.models",
     # end to end (organize, analyze, demo)
     "organize": "nwbmotor._dandi",
     "validate_dandiset": "nwbmotor._dandi",

@@ -66,6 +66,7 @@ def learning_curve_figure(
 ) -> Figure:
     """One line per subject of ``metric`` against the session index; the mean in black."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
@@ -78,6 +79,7 @@ def learning_curve_figure(
     if not data.empty:
         mean = data.groupby(x)[metric].mean()
         ax.plot(mean.index + 1, mean.values, color="black", linewidth=2.5, label="mean")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.set_xlabel("session")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
@@ -122,6 +124,7 @@ figcaption { font-size: .85em; color: #444; }
 table { border-collapse: collapse; font-size: .8em; margin: 1em 0; }
 td, th { border: 1px solid #ddd; padding: 2px 6px; text-align: right; }
 .note { font-size: .85em; color: #8a4b00; }
+.scroll { overflow-x: auto; }
 """
 
 
@@ -159,7 +162,9 @@ def write_report(
             csv = out / f"{stem}.csv"
             with atomic_output(csv, overwrite=True) as tmp:
                 section.table.to_csv(tmp, index=False)
+            parts.append("<div class='scroll'>")
             parts.append(section.table.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="NaN"))
+            parts.append("</div>")
             parts.append(f"<p class='note'>Table: <a href='{csv.name}'>{csv.name}</a></p>")
         parts += [f"<p class='note'>{html.escape(n)}</p>" for n in section.notes]
     for name, ds in (datasets or {}).items():

@@ -140,7 +140,9 @@ def _check_sources(
             fmt = prop.get("format") or next(
                 (p.get("format") for p in prop.get("anyOf", []) if p.get("format")), None
             )
-            if fmt in {"file-path", "directory-path"} and isinstance(args.get(name), (str, os.PathLike)):
+            if fmt is None and name.endswith("_path"):
+                fmt = "path"  # unannotated, but a path by name: resolve and check it too
+            if fmt in {"file-path", "directory-path", "path"} and isinstance(args.get(name), (str, os.PathLike)):
                 path = Path(args[name]).expanduser()
                 path = path if path.is_absolute() else base / path
                 if not path.exists():

@@ -256,6 +256,23 @@ class MovieInterfaceBase(BaseDataInterface):
     def _ophys_defaults(self) -> dict[str, Any]:
         return {}
 
+    # -- what other interfaces of the session ask (link_session of the lever converters)
+    @property
+    def n_frames(self) -> int:
+        """Frames of each ``TwoPhotonSeries`` (volumes, for a multi-plane recording)."""
+        return int(self._streams()[0].source.n_frames)
+
+    def get_num_frames(self) -> int:
+        """Same as :attr:`n_frames` (the roiextractors spelling)."""
+        return self.n_frames
+
+    def get_timestamps(self) -> np.ndarray:
+        """Start time of each frame of the first channel and plane, in seconds."""
+        stream = self._streams()[0]
+        if stream.timestamps is not None:
+            return np.asarray(stream.timestamps[: stream.source.n_frames], dtype=np.float64)
+        return stream.starting_time + np.arange(stream.source.n_frames) / stream.rate
+
     # -- NeuroConv contract
     def get_metadata_schema(self) -> dict:
         schema = super().get_metadata_schema()

@@ -18,6 +18,7 @@ import dataclasses
 import math
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -270,6 +271,11 @@ def read_scanimage_layout(files: Sequence[Path], *, version: str | None = None) 
                         f"{path}: header field {k} is {this.get(k)!r}; expected {header.get(k)!r} as in {files[0].name} "
                         "(every file of a session must come from one acquisition)"
                     )
+        if indices and (idx.shape != indices[0].shape or idx.dtype != indices[0].dtype):
+            raise NwbMotorValueError(
+                f"{path}: pages have shape {idx.shape} and dtype {idx.dtype}; expected shape {indices[0].shape} and "
+                f"dtype {indices[0].dtype} as in {files[0].name} (every file of a session must match)"
+            )
         indices.append(idx)
         frame_numbers.append(np.asarray(numbers))
         frame_times.append(np.asarray(times))
@@ -307,6 +313,15 @@ def read_scanimage_layout(files: Sequence[Path], *, version: str | None = None) 
     volume_rate = float(rate) / (n_planes + discard)
     all_times = np.concatenate(frame_times)[::per_volume]
     timestamps = all_times if np.isfinite(all_times).all() and len(all_times) == n_volumes else None
+    if timestamps is not None and len(timestamps) > 1 and not (np.diff(timestamps) > 0).all():
+        k = int(np.flatnonzero(np.diff(timestamps) <= 0)[0]) + 1
+        warnings.warn(
+            f"{files[0].parent}: frameTimestamps_sec goes back from {timestamps[k - 1]:.4f} s to {timestamps[k]:.4f} s "
+            f"at volume {k} (a new acquisition); frame times are taken from the frame rate instead",
+            UserWarning,
+            stacklevel=2,
+        )
+        timestamps = None
     zoom = header.get(keys["zoom"])
     return ScanImageLayout(
         version=version,
@@ -330,7 +345,14 @@ def _check_order(files: Sequence[Path], numbers: list[np.ndarray], n_ch: int) ->
         if len(nums) == 0 or not np.isfinite(nums).all():
             return  # no frame numbers in these files: order by name only
         per_slice = nums[::n_ch]
-        if expected_next is not None and per_slice[0] != expected_next:
+        if expected_next is not None and per_slice[0] == 1 and expected_next != 1:
+            warnings.warn(
+                f"{path}: frameNumbers restarts at 1: a new acquisition begins with this file; the files are "
+                "joined in name order, with no gap between acquisitions",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif expected_next is not None and per_slice[0] != expected_next:
             raise NwbMotorValueError(
                 f"{path}: frameNumbers starts at {int(per_slice[0])}; expected {int(expected_next)} after the previous "
                 "file; files are missing or out of acquisition order"

@@ -18,6 +18,15 @@ if TYPE_CHECKING:
 
 __all__ = ["SegmentationInterfaceBase"]
 
+_MOVIE_KINDS = ("scanimage", "tiff")
+
+
+def _movie_frame_shape(movie: Any) -> tuple[int, int] | None:
+    try:
+        return tuple(int(v) for v in movie._streams()[0].source.frame_shape)[-2:]
+    except (AttributeError, IndexError, TypeError):
+        return None
+
 
 class SegmentationInterfaceBase(BaseDataInterface):
     """Base of :class:`Suite2pInterface` and :class:`LabRoisInterface` (not a source kind).
@@ -32,6 +41,11 @@ class SegmentationInterfaceBase(BaseDataInterface):
     image_shape: tuple[int, int]
     frame_rate: float | None
     mean_image: np.ndarray | None = None
+    _frame_times: np.ndarray | None = None
+
+    def _trace_frames(self) -> tuple[str, int] | None:
+        """(file, number of frames) of the traces, or None without traces."""
+        return None
 
     def _init_common(
         self,
@@ -67,6 +81,51 @@ class SegmentationInterfaceBase(BaseDataInterface):
     def roi_masks(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Pixel indices ``(ypix, xpix)`` of each ROI, 0-based, in the movie's grid."""
         raise NotImplementedError
+
+    def link_session(self, interfaces: Mapping[str, BaseDataInterface]) -> None:
+        """Check the ROIs against the session's movie (image size, frame count); take its frame times.
+
+        Traces are then written with the movie's timing (its rate and start, or its
+        timestamps when they are irregular) instead of a rate starting at 0 s.
+        """
+        movie = next((interfaces[k] for k in _MOVIE_KINDS if k in interfaces), None)
+        if movie is None:
+            return
+        kind = next(k for k in _MOVIE_KINDS if k in interfaces)
+        frame_shape = _movie_frame_shape(movie)
+        if frame_shape is not None and frame_shape != tuple(self.image_shape):
+            raise NwbMotorValueError(
+                f"{self.source_data}: the ROIs are on a {self.image_shape[0]} × {self.image_shape[1]} image, "
+                f"the session's '{kind}' movie has {frame_shape[0]} × {frame_shape[1]} frames; they must be "
+                "the same field (pass the movie's size as image_shape=)"
+            )
+        traces = self._trace_frames()
+        movie_frames = getattr(movie, "n_frames", None)
+        if traces is not None and movie_frames is not None and traces[1] != int(movie_frames):
+            raise NwbMotorValueError(
+                f"{traces[0]}: {traces[1]} frames, the session's '{kind}' movie has {int(movie_frames)}; "
+                "the traces must come from this movie"
+            )
+        get_timestamps = getattr(movie, "get_timestamps", None)
+        if get_timestamps is not None:
+            self._frame_times = np.asarray(get_timestamps(), dtype=np.float64)
+
+    def _timing(self) -> dict[str, Any]:
+        """Keyword arguments of the traces' timing: the movie's when linked, else the frame rate from 0 s."""
+        times = self._frame_times
+        if times is not None and times.size >= 2:
+            rate = (times[-1] - times[0]) / (times.size - 1)
+            grid = times[0] + np.arange(times.size) * rate
+            if rate > 0 and np.max(np.abs(times - grid)) < 0.01 / rate:
+                return {"rate": float(1.0 / rate), "starting_time": float(times[0])}
+            return {"timestamps": times}
+        if self.frame_rate is None:
+            traces = self._trace_frames()
+            raise NwbMotorValueError(
+                f"{traces[0] if traces else self.source_data}: the traces need a frame rate; pass frame_rate= "
+                "(frames per second) or convert them in a session with the movie"
+            )
+        return {"rate": float(self.frame_rate), "starting_time": 0.0}
 
     def attach_registration(self, registration: Any) -> None:
         """Called by a registration interface of the same session."""

@@ -169,10 +169,11 @@ def add_roi_series(
     container_type: str,
     series_name: str,
     data: np.ndarray,
-    rate: float,
     unit: str,
     description: str,
+    rate: float | None = None,
     starting_time: float = 0.0,
+    timestamps: np.ndarray | None = None,
     comments: str | None = None,
 ) -> Any:
     """Add a RoiResponseSeries (``data`` ROIs × frames, written frames × ROIs) to a trace container."""
@@ -187,14 +188,16 @@ def add_roi_series(
     region = table.create_roi_table_region(
         region=list(range(len(table))), description=f"All ROIs of {table.name}."
     )
-    kwargs = {"comments": comments} if comments else {}
+    kwargs: dict[str, Any] = {"comments": comments} if comments else {}
+    if timestamps is not None:
+        kwargs["timestamps"] = np.asarray(timestamps, dtype=np.float64)
+    else:
+        kwargs.update(rate=float(rate), starting_time=float(starting_time))
     series = RoiResponseSeries(
         name=series_name,
         data=np.asarray(data).T,
         rois=region,
         unit=unit,
-        rate=float(rate),
-        starting_time=float(starting_time),
         description=description,
         **kwargs,
     )

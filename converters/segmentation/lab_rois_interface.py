@@ -130,10 +130,6 @@ class LabRoisInterface(SegmentationInterfaceBase):
                     f"{self.dff_path}: im.roi_trace_df has {self.dff.shape[0]} ROIs, {path} has {len(self.polygons)}; "
                     "expected one row per ROI"
                 )
-            if frame_rate is None:
-                raise NwbMotorValueError(
-                    f"{self.dff_path}: the dF/F needs a frame rate; pass frame_rate= (frames per second)"
-                )
         if frame_rate is not None and not (np.isfinite(frame_rate) and frame_rate > 0):
             raise NwbMotorValueError(
                 f"frame_rate must be > 0 frames per second, got {frame_rate!r}"
@@ -149,6 +145,9 @@ class LabRoisInterface(SegmentationInterfaceBase):
 
     def n_rois(self) -> int:
         return len(self.polygons)
+
+    def _trace_frames(self) -> tuple[str, int] | None:
+        return None if self.dff is None else (str(self.dff_path), int(self.dff.shape[1]))
 
     def image_masks(self) -> np.ndarray:
         """Boolean masks (n_rois, height, width) of the polygons."""
@@ -211,7 +210,7 @@ class LabRoisInterface(SegmentationInterfaceBase):
                 container_type="DfOverF",
                 series_name=f"RoiResponseSeries{series_suffix(self.plane_segmentation_name)}",
                 data=self.dff,
-                rate=self.frame_rate,
+                **self._timing(),
                 unit="n.a.",
                 description=f"dF/F of each ROI as computed by the lab's MATLAB pipeline (im.roi_trace_df of {self.dff_path.name}).",
             )

@@ -134,6 +134,9 @@ class Suite2pInterface(SegmentationInterfaceBase):
     def n_rois(self) -> int:
         return self.plane.n_rois
 
+    def _trace_frames(self) -> tuple[str, int]:
+        return str(self.plane.folder / "F.npy"), self.plane.n_frames
+
     def roi_masks(self) -> list[tuple[np.ndarray, np.ndarray]]:
         return [
             (m[:, 1].astype(np.int64), m[:, 0].astype(np.int64)) for m in self.plane.pixel_masks
@@ -188,7 +191,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
             columns=columns,
         )
         suffix = series_suffix(self.plane_segmentation_name)
-        rate = plane.frame_rate
+        timing = self._timing()
         add_roi_series(
             nwbfile,
             table,
@@ -196,7 +199,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
             container_type="Fluorescence",
             series_name=f"RoiResponseSeries{suffix}",
             data=plane.F,
-            rate=rate,
+            **timing,
             unit="a.u.",
             description="Raw fluorescence of each ROI (Suite2p F.npy).",
         )
@@ -207,7 +210,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
             container_type="Fluorescence",
             series_name=f"Neuropil{suffix}",
             data=plane.Fneu,
-            rate=rate,
+            **timing,
             unit="a.u.",
             description="Neuropil fluorescence around each ROI (Suite2p Fneu.npy).",
         )
@@ -223,7 +226,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
             container_type="DfOverF",
             series_name=f"RoiResponseSeries{suffix}",
             data=dff,
-            rate=rate,
+            **timing,
             unit="n.a.",
             description=(
                 f"dF/F = (F - B)/B of the neuropil-corrected fluorescence F - {self.neuropil_coefficient:g} * Fneu; "
@@ -240,7 +243,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
             container_type="Fluorescence",
             series_name=f"RoiResponseSeries{suffix}",
             data=plane.spks,
-            rate=rate,
+            **timing,
             unit="a.u.",
             description="Deconvolved activity of each ROI (Suite2p spks.npy).",
         )

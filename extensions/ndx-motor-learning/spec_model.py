@@ -81,6 +81,8 @@ def data_types() -> list:
             ),
             NWBAttributeSpec(name="noise_std", doc="Standard deviation of the private noise on x (0 for none).",
                              dtype="float64"),
+            NWBAttributeSpec(name="order", doc="Position of this snapshot among the session's snapshots (0 first).",
+                             dtype="int64", required=False),
         ],
         datasets=[
             NWBDatasetSpec(neurodata_type_inc="NetworkWeights", doc="Weight matrices of the network.", quantity="*"),

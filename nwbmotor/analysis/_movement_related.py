@@ -144,14 +144,14 @@ def movement_shuffle_test(
     starts = np.flatnonzero(edges == 1)
     lengths = np.flatnonzero(edges == -1) - starts
     k = starts.size
-    c64 = np.zeros((n_frames + 1, n_cells))
-    np.cumsum(events, axis=0, out=c64[1:])
-    real = (c64[starts + lengths] - c64[starts]).sum(axis=0)
+    real = events[movement].sum(axis=0, dtype=np.float64)
     if k == 0 or k == n_frames:
         return real, np.full(n_cells, np.nan)
     n_units = n_frames - int(lengths.sum()) + k
-    cum = c64.astype(np.float32)
-    tol = 1e-5 * np.maximum(np.abs(c64[-1]), 1e-12)
+    # float32 cumulative sums: sums over event-free stretches stay exactly 0
+    cum = np.zeros((n_frames + 1, n_cells), np.float32)
+    np.cumsum(events, axis=0, dtype=np.float32, out=cum[1:])
+    tol = 1e-4 * np.maximum(np.abs(events).sum(axis=0, dtype=np.float64), 1e-12)
     less = np.zeros(n_cells)
     equal = np.zeros(n_cells)
     done = 0
@@ -266,17 +266,21 @@ def classify_movement_related(
             f"{func}: {session_name(ds)}: all {starts.size} movements fall outside the "
             f"recording ({time[0]:.3f}-{time[-1]:.3f} s); check the session clock"
         )
-    values = np.asarray(ev.values, dtype=np.float64)
+    values = np.asarray(ev.values)
+    if values.dtype.kind != "f":
+        values = values.astype(np.float64)
     tested = unit_mask(ev, cell_types)
     if "unit" in ds.dims:
         tested &= unit_mask(ds, cell_types)
     finite = np.isfinite(values).all(axis=0)
-    active = (np.abs(np.nan_to_num(values)) > 0).any(axis=0)
+    active = (values != 0).any(axis=0)
     run = tested & finite & active
     stat = np.full(values.shape[1], np.nan)
     p = np.full(values.shape[1], np.nan)
     if run.any():
-        stat[run], p[run] = movement_shuffle_test(values[:, run], mov, n_shuffles, seed=seed)
+        stat[run], p[run] = movement_shuffle_test(
+            values if run.all() else values[:, run], mov, n_shuffles, seed=seed
+        )
     coords = {k: v for k, v in ev.coords.items() if v.dims == ("unit",)}
     coords.update({k: v for k, v in ds.coords.items() if v.dims == ("unit",)})
     out = xr.Dataset(

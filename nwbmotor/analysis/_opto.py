@@ -208,7 +208,8 @@ def light_driven_units(
         res = stats.wilcoxon(diff[:, testable], axis=0, alternative=alternative)
         p[testable] = res.pvalue
         stat[testable] = res.statistic
-    md = np.where(finite, np.nanmean(diff, axis=0), np.nan)
+    md = np.full(n_units, np.nan)
+    md[finite] = diff[:, finite].mean(axis=0)
     coords = {k: v for k, v in act.coords.items() if v.dims == ("unit",)}
     attrs: dict[str, Any] = {
         "analysis": func, "window_s": float(window_s), "alpha": float(alpha),

@@ -68,13 +68,24 @@ def _aligned(
     idx, inside = onset_frames(onset[chosen], time, win, func)
     if not inside.any():
         raise no_trials_error(func, ds, f"{trials.replace('_', '-')} trials", chosen.size, chosen.size)
-    arr = gather(np.asarray(ev.values, float), idx[inside], win)
-    info = {
+    values = np.asarray(ev.values, float)
+    arr = gather(values, idx[inside], win)
+    info: dict[str, Any] = {
         "trials": trials,
         "n_trials": int(inside.sum()),
         "n_trials_outside_recording": int((~inside).sum()),
     }
+    nan_units = np.flatnonzero(~np.isfinite(values).all(axis=0))
+    if nan_units.size:
+        arr[:, :, nan_units] = np.nan
+        info["nan_units"] = f"units at positions {nan_units.tolist()} have NaN traces and are left out (NaN)"
     return arr, chosen[inside], ev, info
+
+
+def _reasons(info: dict[str, Any], *more: str) -> str | None:
+    parts = [info["nan_units"]] if "nan_units" in info else []
+    parts += [m for m in more if m]
+    return "; ".join(parts) if parts else None
 
 
 def first_event_latency(aligned: NDArray[np.floating], pad_before: int = 1) -> NDArray[np.float64]:
@@ -177,11 +188,12 @@ def activity_timing(
         "session_id": ds.attrs.get("session_id", ""),
     }
     median = float(np.median(sd[ok])) if ok.any() else np.nan
-    if not ok.any():
-        attrs["nan_reason"] = (
-            f"no selected cell has an event on more than {min_active_trials} of the "
-            f"{info['n_trials']} aligned trials"
-        )
+    reason = _reasons(info, "" if ok.any() else (
+        f"no selected cell has an event on more than {min_active_trials} of the "
+        f"{info['n_trials']} aligned trials"))
+    if reason:
+        attrs["nan_reason"] = reason
+    attrs.pop("nan_units", None)
     return xr.Dataset(
         {
             "latency_std": ("unit", sd, {"units": "s"}),
@@ -268,8 +280,11 @@ def sequence_reproducibility(
         "session_id": ds.attrs.get("session_id", ""),
     }
     median = float(np.nanmedian(r)) if np.isfinite(r).any() else np.nan
-    if not np.isfinite(r).any():
-        attrs["nan_reason"] = f"no trial has more than {min_active_cells} active template cells"
+    reason = _reasons(info, "" if np.isfinite(r).any() else
+                      f"no trial has more than {min_active_cells} active template cells")
+    if reason:
+        attrs["nan_reason"] = reason
+    attrs.pop("nan_units", None)
     coords = {k: v for k, v in ev.coords.items() if v.dims == ("unit",)}
     tmpl = np.where(has, (peak + window_frames[0]) / fs, np.nan)
     return xr.Dataset(
@@ -344,7 +359,7 @@ def spatiotemporal_correlation(
         "analysis": func, "window_frames": list(window_frames), **info,
         "n_units": int(sel.sum()), "session_id": ds.attrs.get("session_id", ""),
     }
-    reasons = []
+    reasons = [attrs.pop("nan_units")] if "nan_units" in attrs else []
     if not sel.any():
         reasons.append("no selected unit with a finite trace")
     r = pearson_rows(arr[:, :, sel].reshape(trials.size, -1)) if sel.any() else np.full((trials.size,) * 2, np.nan)
@@ -390,7 +405,10 @@ def _reward_fractions(ds: xr.Dataset, window: int, cell_types: tuple[str, ...] |
     offset = trial_var(ds, "movement_offset", func).astype(float)
     ok = rewarded & np.isfinite(onset) & np.isfinite(offset)
     if not ok.any():
-        raise NwbMotorValueError(f"{func}: {session_name(ds)} has no rewarded movements")
+        raise NwbMotorValueError(
+            f"{func}: {session_name(ds)} has no rewarded trials with a movement "
+            f"({rewarded.size} trials in all)"
+        )
     a = np.round((onset[ok] - time[0]) * fs).astype(int) - window
     b = np.round((offset[ok] - time[0]) * fs).astype(int) + window
     inside = (a >= 0) & (b < time.size)
@@ -468,6 +486,7 @@ def population_similarity(
         raise NwbMotorValueError(f"{func}: need at least 2 sessions, got {len(items)}")
     names = [str(n) for n, _ in items]
     fr = [_reward_fractions(require_dataset(s, func), window_frames, cell_types, func) for _, s in items]
+    nan_sessions = [f"{name}: {int(f.isnull().sum())}" for name, f in zip(names, fr) if f.isnull().any()]
     table = xr.concat(fr, dim="session", join="outer").assign_coords(session=names)
     vals = table.values
     n = len(items)
@@ -481,6 +500,9 @@ def population_similarity(
     e = (number >= early[0]) & (number <= early[1])
     late_m = (number >= late[0]) & (number <= late[1])
     reasons = []
+    if nan_sessions:
+        reasons.append("units with NaN traces left out (NaN activity_fraction) per session: "
+                       + ", ".join(nan_sessions))
 
     def mean_pairs(a: NDArray[np.bool_], b: NDArray[np.bool_], label: str) -> float:
         block = sim[np.ix_(a, b)]

@@ -229,14 +229,14 @@ def add_model_session(nwbfile: NWBFile, session: ModelSession) -> None:
                               starting_time=0.0))
     snapshots = ext.NetworkSnapshots(name="networks", model=session.model,
                                      **({} if session.seed is None else {"seed": np.int64(session.seed)}))
-    for snap in session.networks:
-        snapshots.add_recurrent_networks(_snapshot_to_nwb(snap))
+    for order, snap in enumerate(session.networks):
+        snapshots.add_recurrent_networks(_snapshot_to_nwb(snap, order))
     module.add(snapshots)
     if session.training_log is not None:
         module.add(_log_to_nwb(session))
 
 
-def _snapshot_to_nwb(snap: NetworkSnapshot) -> Any:
+def _snapshot_to_nwb(snap: NetworkSnapshot, order: int) -> Any:
     from nwbmotor import extensions as ext
 
     optional = {
@@ -252,6 +252,7 @@ def _snapshot_to_nwb(snap: NetworkSnapshot) -> Any:
         nonlinearity=snap.nonlinearity,
         nonlinearity_params=json.dumps(snap.nonlinearity_params, sort_keys=True),
         noise_std=snap.noise_std,
+        order=np.int64(order),
         network_weights=[
             ext.NetworkWeights(name=name, data=w, post=snap.connections[name][0], pre=snap.connections[name][1])
             for name, w in snap.weights.items()
@@ -372,7 +373,8 @@ def read_model_session(path: str | os.PathLike[str]) -> ModelSession:
         optional = {key: (per_trial(np.asarray(names[key].data[:])) if key in names else None)
                     for key in ("targets", "inputs")}
         snapshots = names["networks"]
-        networks = [_snapshot_from_nwb(net) for net in snapshots.recurrent_networks.values()]
+        stored = sorted(snapshots.recurrent_networks.values(), key=lambda net: (net.order is None, net.order or 0))
+        networks = [_snapshot_from_nwb(net) for net in stored]
         log = None
         if "training_log" in names:
             table = names["training_log"]

@@ -181,13 +181,14 @@ def write_demo_dataset(
         subject_id = f"AP{71 + m:03d}"
         opto = m >= 1
         field = make_cell_field(n_cells, image_shape, seed=seed + 100 * m)
-        latencies = rng.uniform(-0.1, 0.8, n_cells)
+        latencies = rng.uniform(-0.05, 0.35, n_cells)
         candidates = rng.permutation(n_cells)
         mr_sets = _nested_sets(rng, candidates[: int(0.6 * n_cells)],
                                LEARNING["fraction_movement_related"][:n_sessions], n_cells)
         quiescence = candidates[int(0.6 * n_cells): int(0.6 * n_cells) + max(1, n_cells // 12)]
         day_names = [f"day{2 * s + 1:02d}" for s in range(n_sessions)]
         spine_csv = root / "spines" / f"{subject_id}_spines.csv"
+        spine_csv.parent.mkdir(parents=True, exist_ok=True)
         write_spine_table(spine_csv, n_dendrites=10, sessions=day_names, seed=seed + m)
         sessions: list[dict[str, Any]] = []
         reference_plane = root / "s2p" / subject_id / day_names[0] / "suite2p" / "plane0"

@@ -20,10 +20,10 @@ import numpy as np
 __all__ = [
     "ScanImageSession",
     "SyntheticMovie",
+    "si4_header",
     "write_scanimage_session",
     "write_tiff_movie",
     "write_tiff_pages",
-    "si4_header",
 ]
 
 _BLOCK = 64  # frames per independently seeded noise block

@@ -274,14 +274,26 @@ def synthesize_lever_trace(
     phases = rng.uniform(0, 2 * np.pi, 3)
     weights = rng.dirichlet(np.ones(3)) * drift_amplitude
     hum_phase = rng.uniform(0, 2 * np.pi)
+    # drift (periods >= 20 s) is interpolated from a 100 Hz grid; mains hum repeats every
+    # second exactly (60 and 180 Hz), so one second of it is tiled when the rate is whole
+    grid = np.arange(0.0, duration_s + 0.02, 0.01)
+    drift = sum(w * np.sin(2 * np.pi * grid / p + ph) for p, ph, w in zip(periods, phases, weights))
+    whole = float(fs).is_integer()
+    period_n = int(fs) if whole else 0
+    if whole:
+        t1 = np.arange(period_n) / fs
+        hum_second = hum_amplitude * (np.sin(2 * np.pi * 60.0 * t1 + hum_phase) + 0.2 * np.sin(2 * np.pi * 180.0 * t1))
     block = 1 << 20
     for s in range(0, n, block):
-        t = np.arange(s, min(s + block, n)) / fs
-        seg = trace[s : s + t.size]
-        for p, ph, w in zip(periods, phases, weights):
-            seg += w * np.sin(2 * np.pi * t / p + ph)
-        seg += hum_amplitude * (np.sin(2 * np.pi * 60.0 * t + hum_phase) + 0.2 * np.sin(2 * np.pi * 180.0 * t))
-        seg += rng.normal(0.0, noise_rms, t.size)
+        idx = np.arange(s, min(s + block, n))
+        t = idx / fs
+        seg = trace[s : s + idx.size]
+        seg += np.interp(t, grid, drift)
+        if whole:
+            seg += hum_second[idx % period_n]
+        else:
+            seg += hum_amplitude * (np.sin(2 * np.pi * 60.0 * t + hum_phase) + 0.2 * np.sin(2 * np.pi * 180.0 * t))
+        seg += rng.normal(0.0, noise_rms, idx.size)
     if adc_bits is not None:
         step = 2 * adc_range / 2**adc_bits
         np.round(trace / step, out=trace)

@@ -71,7 +71,7 @@ def mock_model_session(*, n_trials: int = 4, n_steps: int = 50, n_units: int = 6
     targets[:, 30:, 0] = np.cos(np.deg2rad(angle))[:, None]
     targets[:, 30:, 1] = np.sin(np.deg2rad(angle))[:, None]
     half = n_trials // 2
-    snap = dict(tau=tau, dt=dt, nonlinearity="tanh", biases={"output": b_out})
+    snap = dict(tau=tau, dt=dt, nonlinearity="tanh", biases={"output": b_out}, initial_state=np.zeros(n_units))
     networks = [
         NetworkSnapshot("before", weights={"W_rec": w_rec, "W_in": w_in, "W_out": w_out}, **snap),
         NetworkSnapshot("after", weights={"W_rec": w_rec * 1.01, "W_in": w_in, "W_out": w_out}, **snap),

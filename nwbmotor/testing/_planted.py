@@ -172,7 +172,7 @@ def _lever(
             rng.normal(0, 0.6) * np.sin(2 * np.pi * u)
             + rng.normal(0, 0.6) * np.sin(3 * np.pi * u) * np.sin(np.pi * u)
         )
-        lever[i0:i1] += 0.5 * (1 + variability * rng.normal(0, 0.3)) * shape + 0.3 * wobble
+        lever[i0:i1] += 0.5 * (1 + variability * rng.normal(0, 0.3)) * shape + 0.6 * wobble
     return tb, lever
 
 

@@ -297,6 +297,7 @@ def write_suite2p_plane(
     redcell: bool = True,
     fraction_inhibitory: float = 0.2,
     session: Mapping[str, Any] | None = None,
+    traces: Mapping[str, np.ndarray] | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Write a Suite2p plane folder (``F.npy``, ``Fneu.npy``, ``spks.npy``, ``iscell.npy``,
@@ -313,6 +314,9 @@ def write_suite2p_plane(
     fraction_inhibitory : float
     session : dict, optional
         A :func:`render_session` output whose masks and mean image to use.
+    traces : dict, optional
+        ``F``, ``Fneu`` and ``spks`` arrays (n_rois, n_frames) to write instead of
+        simulated ones (``n_frames`` is then taken from them).
     seed : int
 
     Returns
@@ -335,7 +339,18 @@ def write_suite2p_plane(
         session = render_session(make_cell_field(n_rois, image_shape, seed=seed), seed=seed)
     image_shape = session["mean_image"].shape
     n_rois = len(session["masks"])
-    traces = simulate_calcium_traces(n_rois, n_frames, frame_rate, seed=seed + 1)
+    if traces is None:
+        traces = simulate_calcium_traces(n_rois, n_frames, frame_rate, seed=seed + 1)
+    elif any(
+        np.shape(traces[k]) != np.shape(traces["F"]) or np.shape(traces[k])[0] != n_rois
+        for k in ("F", "Fneu", "spks")
+    ):
+        raise ValueError(
+            f"traces must all have shape ({n_rois}, n_frames), got "
+            f"{ {k: np.shape(v) for k, v in traces.items()} }"
+        )
+    else:
+        n_frames = np.shape(traces["F"])[1]
     stat = np.empty(n_rois, dtype=object)
     for i, (y, x, lam) in enumerate(session["masks"]):
         stat[i] = {

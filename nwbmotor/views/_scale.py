@@ -20,13 +20,13 @@ __all__ = ["map_sessions"]
 Result = xr.Dataset | xr.DataArray
 
 
-def _run_one(path: str, func: Callable[[xr.Dataset], Result], open_kwargs: Mapping[str, Any]) -> Result:
+def _run_one(path: str, analysis: Callable[[xr.Dataset], Result], open_kwargs: Mapping[str, Any]) -> Result:
     """On a worker: open one session, run ``func``, return its result in memory."""
     from nwbmotor.views._session import open_session
 
     ds = open_session(path, **open_kwargs)
     try:
-        result = func(ds)
+        result = analysis(ds)
         if not isinstance(result, (xr.Dataset, xr.DataArray)):
             raise NwbMotorTypeError(
                 f"{path}: map_sessions expects func to return an xarray Dataset or DataArray, "
@@ -165,7 +165,7 @@ def map_sessions(
             f"map_sessions: client must be a distributed.Client, a scheduler address or None, got {type(client).__name__}"
         )
     try:
-        futures = client.map(_run_one, files, func=func, open_kwargs=kwargs, pure=False)
+        futures = client.map(_run_one, files, analysis=func, open_kwargs=kwargs, pure=False)
         where = {f.key: p for f, p in zip(futures, files, strict=True)}
         done = as_completed(futures)
         if progress:

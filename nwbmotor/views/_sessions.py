@@ -101,15 +101,23 @@ def open_sessions(
     return tree
 
 
-def _aligned(ds: xr.Dataset, ids: np.ndarray, join: str, name: str) -> xr.Dataset:
+def _known_ids(ds: xr.Dataset, name: str) -> np.ndarray:
+    """Mask of units with a known global_id; raises if one is used twice."""
+    if "global_id" not in ds.coords:
+        raise NwbMotorValueError(f"{name}: no 'global_id' coordinate on unit; cannot align")
     gid = ds["global_id"].values
     known = gid != (-1 if gid.dtype.kind in "iu" else "")
-    if len(np.unique(gid[known])) != known.sum():
-        values, counts = np.unique(gid[known], return_counts=True)
+    values, counts = np.unique(gid[known], return_counts=True)
+    if np.any(counts > 1):
         raise NwbMotorValueError(
             f"{name}: global_id {values[counts > 1][:5].tolist()} appear more than once; "
             "expected one unit per cell to align sessions"
         )
+    return known
+
+
+def _aligned(ds: xr.Dataset, ids: np.ndarray, join: str, name: str) -> xr.Dataset:
+    known = _known_ids(ds, name)
     ds = ds.isel(unit=np.flatnonzero(known))
     ds = ds.assign_coords(unit=ds["global_id"].values)
     if join == "inner":
@@ -166,10 +174,8 @@ def align_units(
         raise NwbMotorValueError("align_units: expected at least one session, got none")
     sets = []
     for name, ds in items.items():
-        if "global_id" not in ds.coords:
-            raise NwbMotorValueError(f"{ds.attrs.get('source_file', name)}: no 'global_id' coordinate on unit; cannot align")
-        gid = ds["global_id"].values
-        sets.append(gid[gid != (-1 if gid.dtype.kind in "iu" else "")].tolist())
+        known = _known_ids(ds, ds.attrs.get("source_file", name))
+        sets.append(ds["global_id"].values[known].tolist())
     if join == "inner":
         common = set(sets[0]).intersection(*sets[1:])
         ids = np.array([v for v in sorted(common)])

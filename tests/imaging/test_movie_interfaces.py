@@ -53,7 +53,10 @@ def test_scanimage_session_round_trip(tmp_path: Path) -> None:
 
 def test_planes_get_their_own_series_and_start_times(tmp_path: Path) -> None:
     s = write_scanimage_session(tmp_path / "raw", n_frames=30, shape=(16, 16), n_planes=3, frame_rate=30.0)
-    path = _write(ScanImageMovieInterface(s.folder), tmp_path / "out.nwb")
+    interface = ScanImageMovieInterface(s.folder)
+    assert interface.n_frames == interface.get_num_frames() == 30  # volumes
+    np.testing.assert_allclose(interface.get_timestamps(), np.arange(30) * 0.1, atol=1e-6)
+    path = _write(interface, tmp_path / "out.nwb")
     assert_valid_nwb(path)
     with NWBHDF5IO(path, "r") as io:
         nwbfile = io.read()
@@ -81,6 +84,7 @@ def test_irregular_timestamps_are_kept(tmp_path: Path) -> None:
         np.testing.assert_array_equal(series.data[:], frames)
 
 
+@pytest.mark.filterwarnings("ignore:The metadata passed to NeuroConv is in the old list-based format:FutureWarning")
 def test_tiff_movie_round_trip_and_run_conversion(tmp_path: Path) -> None:
     movie = SyntheticMovie(n_frames=150, shape=(48, 40), seed=9)
     tif = write_tiff_movie(tmp_path / "movie.tif", movie)

@@ -102,3 +102,19 @@ def test_scanimage_3_8_header(tmp_path: Path) -> None:
     assert layout.volume_rate == pytest.approx(15.6) and layout.timestamps is None
     for c in range(2):
         np.testing.assert_array_equal(layout.source(c, 0).read(0, 12), s.frames(c))
+
+
+def test_files_with_other_frame_shape(tmp_path: Path) -> None:
+    a = write_scanimage_session(tmp_path / "a", n_frames=4, shape=(8, 8), file_stem="s")
+    b = write_scanimage_session(tmp_path / "b", n_frames=4, shape=(8, 6), file_stem="t")
+    with pytest.raises(NwbMotorValueError, match=r"t_001_1\.tif: pages have shape \(8, 6\) and dtype uint16; expected shape \(8, 8\)"):
+        read_scanimage_layout([a.files[0], b.files[0]])
+
+
+def test_separate_acquisitions_are_joined_with_a_warning(tmp_path: Path) -> None:
+    a = write_scanimage_session(tmp_path, n_frames=6, shape=(8, 8), file_stem="AP071_a", seed=1)
+    b = write_scanimage_session(tmp_path, n_frames=4, shape=(8, 8), file_stem="AP071_b", seed=2)
+    with pytest.warns(UserWarning, match=r"AP071_b_001_1\.tif: frameNumbers restarts at 1"):
+        layout = read_scanimage_layout([a.files[0], b.files[0]])
+    assert layout.n_volumes == 10 and layout.timestamps is None  # times restart: not used
+    np.testing.assert_array_equal(layout.source(0, 0).read(0, 10), np.concatenate([a.frames(), b.frames()]))

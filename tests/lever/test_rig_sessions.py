@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -149,6 +150,41 @@ def test_movements_follow_the_trials(session, written) -> None:
     np.testing.assert_array_equal(np.isfinite(onset), session.rewarded)
     planted = session.movement_onsets[session.press_movement[session.rewarded]]
     assert np.max(np.abs(onset[session.rewarded] - planted)) < 0.02
+
+
+def test_blockwise_resampling_gives_the_detector_s_own_movements(session, written) -> None:
+    from nwbmotor._lever_movements import detect_movements
+
+    lever = np.fromfile(session.folder / f"{PREFIX}_Lever.xsglog", dtype="<f8")
+    expected = detect_movements(lever, 10_000.0)  # the whole 10 kHz trace in memory
+    with NWBHDF5IO(written[0], "r") as io:
+        movements = io.read().intervals["movements"]
+        np.testing.assert_array_equal(movements["start_time"].data[:], expected.onset_times)
+        np.testing.assert_array_equal(movements["stop_time"].data[:], expected.offset_times)
+
+
+def test_spec_conversion_of_a_rig_session(session, tmp_path: Path) -> None:
+    import nwbmotor
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "metadata:\n  lab: Motor learning lab\n  institution: UCSD\n  experimenter: ['Peters, Andrew']\n"
+        "subjects:\n  - subject_id: AP071\n    species: Mus musculus\n    sex: F\n    age: P60D\n    sessions:\n"
+        "      - session_id: day01\n        session_start_time: 2014-03-01T10:00:00-08:00\n"
+        "        session_description: lever-press training day 1\n        sources:\n"
+        f"          dispatcher: {{file_path: '{session.dispatcher_path}'}}\n"
+        f"          xsglog: {{folder_path: '{session.folder}', volts_to_mm: 2.5}}\n"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = nwbmotor.convert(spec, output_dir=tmp_path / "nwb", progress=False)
+    assert result.ok, result.summary()
+    path = tmp_path / "nwb" / "sub-AP071" / "sub-AP071_ses-day01.nwb"
+    assert_valid_nwb(path)
+    with NWBHDF5IO(path, "r") as io:
+        nwb = io.read()
+        assert len(nwb.trials) == len(session.trial_numbers)
+        assert "movement_onset" in nwb.trials.colnames and len(nwb.intervals["movements"]) > 0
 
 
 def test_opto_helper_sees_states_and_ttl_in_session_time(session, written) -> None:

@@ -162,7 +162,7 @@ def test_snapshots_resimulate_the_stored_trials(session: ModelSession) -> None:
 
 
 def test_seed_makes_runs_reproducible() -> None:
-    small = {"n_units": 12, "n_steps": 40, "n_updates": 4, "batch": 4, "n_adapt": 3}
+    small = {"n_units": 12, "n_steps": 80, "n_updates": 4, "batch": 4, "n_adapt": 3}
     a, b = run_modular_rnn(seed=3, **small), run_modular_rnn(seed=3, **small)
     c = run_modular_rnn(seed=4, **small)
     np.testing.assert_array_equal(a.rates, b.rates)

@@ -32,13 +32,18 @@ def _train(start: float, n: int, period: float, width: float) -> tuple[np.ndarra
     return r, r + width
 
 
-def _write(tmp_path, interfaces, name="opto.nwb"):
+def _build(interfaces):
+    """The in-memory NWBFile the session's interfaces make (link, then add)."""
     for i in interfaces.values():
         i.link_session(interfaces)
     nwbfile = mock_nwbfile()
     for i in interfaces.values():
         i.add_to_nwbfile(nwbfile, {})
-    path = write_nwbfile(nwbfile, tmp_path / name)
+    return nwbfile
+
+
+def _write(tmp_path, interfaces, name="opto.nwb"):
+    path = write_nwbfile(_build(interfaces), tmp_path / name)
     assert_valid_nwb(path)
     return path
 
@@ -100,22 +105,22 @@ def test_opto_ttl_without_dispatcher_opto_state_is_warned_and_recorded(tmp_path)
         assert epochs["number_pulses_per_pulse_train"].data[0] == 10
 
 
-def test_light_state_without_pulses_and_stray_pulses(tmp_path):
+def test_light_state_without_pulses_and_stray_pulses():
     states = [{"opto_on": np.array([[1.0, 2.0]])}, {"opto_on": np.array([[5.0, 6.0]])}, {"opto_on": np.zeros((0, 2))}]
     r1, f1 = _train(1.0, 20, 0.05, 0.01)
     r2, f2 = _train(9.0, 5, 0.1, 0.005)  # a train outside every state
     opto = OptogeneticsInterface(pulse_rising_times=np.r_[r1, r2], pulse_falling_times=np.r_[f1, f2])
     with pytest.warns(UserWarning) as record:
-        path = _write(tmp_path, {"dispatcher": _States(states), "optogenetics": opto})
+        nwbfile = _build({"dispatcher": _States(states), "optogenetics": opto})
     messages = " ".join(str(w.message) for w in record)
     assert "1 'opto_on' epoch(s) have no Opto TTL pulse" in messages
     assert "5 Opto TTL pulse(s) in 1 train(s) fall outside" in messages
-    with NWBHDF5IO(str(path), "r") as io:
-        epochs = io.read().intervals["optogenetic_epochs"]
-        assert list(epochs["epoch_type"].data[:]) == ["trial", "trial", "ttl"]
-        np.testing.assert_array_equal(epochs["pulses_measured"].data[:], [True, False, True])
-        np.testing.assert_allclose(epochs["pulse_length_in_ms"].data[:], [10.0, 1000.0, 5.0], atol=1e-6)
-        np.testing.assert_allclose(epochs["period_in_ms"].data[:][[0, 2]], [50.0, 100.0], atol=1e-6)
+    epochs = nwbfile.intervals["optogenetic_epochs"]
+    assert "fall outside every light state" in epochs.description
+    assert list(epochs["epoch_type"].data[:]) == ["trial", "trial", "ttl"]
+    np.testing.assert_array_equal(epochs["pulses_measured"].data[:], [True, False, True])
+    np.testing.assert_allclose(epochs["pulse_length_in_ms"].data[:], [10.0, 1000.0, 5.0], atol=1e-6)
+    np.testing.assert_allclose(epochs["period_in_ms"].data[:][[0, 2]], [50.0, 100.0], atol=1e-6)
 
 
 def test_identification_session_pulse_trains_in_the_iti(tmp_path):
@@ -173,12 +178,10 @@ def test_ttl_only_and_given_epochs(tmp_path):
         assert site["optical_fiber"].data[0].model.numerical_aperture == 0.39
 
 
-def test_metadata_only_without_epochs(tmp_path):
-    path = _write(tmp_path, {"optogenetics": OptogeneticsInterface(location="MOs")})
-    with NWBHDF5IO(str(path), "r") as io:
-        f = io.read()
-        assert "optogenetic_epochs" not in (f.intervals or {})
-        assert f.lab_meta_data["optogenetic_experiment_metadata"].optogenetic_sites_table["location"].data[0] == "MOs"
+def test_metadata_only_without_epochs():
+    f = _build({"optogenetics": OptogeneticsInterface(location="MOs")})
+    assert "optogenetic_epochs" not in (f.intervals or {})
+    assert f.lab_meta_data["optogenetic_experiment_metadata"].optogenetic_sites_table["location"].data[0] == "MOs"
 
 
 @pytest.mark.parametrize(

@@ -176,10 +176,11 @@ def test_dff_row_count_differs(tmp_path: Path) -> None:
 def test_dff_without_frame_rate(tmp_path: Path) -> None:
     roi = write_roi_file(tmp_path / "a.roi", [_rectangle(5, 5, 3, 3)])
     dff = write_roi_dff_file(tmp_path / "d.mat", np.zeros((1, 50)))
+    interface = LabRoisInterface(roi, dff_path=dff, image_shape=(64, 64))
     with pytest.raises(
-        NwbMotorValueError, match=r"d\.mat: the dF/F needs a frame rate; pass frame_rate="
+        NwbMotorValueError, match=r"d\.mat: the traces need a frame rate; pass frame_rate="
     ):
-        LabRoisInterface(roi, dff_path=dff, image_shape=(64, 64))
+        interface.add_to_nwbfile(mock_nwbfile(), interface.get_metadata())
 
 
 def test_not_a_roi_file(tmp_path: Path) -> None:
