@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from nwbmotor.analysis import classify_movement_related
-from nwbmotor.analysis._movement_related import movement_frames, movement_shuffle_test
+from nwbmotor.analysis._movement_related import movement_frames
 
 LIMIT_S = 10.0
 
@@ -71,8 +71,9 @@ def main() -> None:
     )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     # peer: the direct method, a full frame-level permutation per shuffle + dot product
-    mov = movement_frames(ds["time"].values, ds.movement_start_time.values,
-                          ds.movement_stop_time.values, 5)
+    mov = movement_frames(
+        ds["time"].values, ds.movement_start_time.values, ds.movement_stop_time.values, 5
+    )
     ev = ds.events.values
     edges = np.diff(np.r_[0, mov.astype(np.int8), 0])
     st = np.flatnonzero(edges == 1)
@@ -92,8 +93,10 @@ def main() -> None:
         shuffled = np.concatenate([mov[units[i]] for i in order]).astype(np.float32)
         _ = shuffled @ ev
     naive = (time.process_time() - t0) / n_naive * 10_000
-    print(f"naive per-shuffle permutation, CPU time extrapolated from {n_naive} shuffles: "
-          f"{naive:.0f} s; speed-up {naive / med_cpu:.0f} x (CPU time vs CPU time)")
+    print(
+        f"naive per-shuffle permutation, CPU time extrapolated from {n_naive} shuffles: "
+        f"{naive:.0f} s; speed-up {naive / med_cpu:.0f} x (CPU time vs CPU time)"
+    )
 
 
 if __name__ == "__main__":

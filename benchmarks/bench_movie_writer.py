@@ -40,6 +40,12 @@ RATE = 28.0
 
 
 # ----------------------------------------------------------------------------- runners (child side)
+def _cpu() -> float:
+    """CPU seconds (user + system, all threads) of this process so far."""
+    t = os.times()
+    return t.user + t.system
+
+
 def _run_nwbmotor(tif: Path, out: Path) -> dict:
     from neuroconv.utils import dict_deep_update
 
@@ -47,12 +53,12 @@ def _run_nwbmotor(tif: Path, out: Path) -> dict:
     from nwbmotor.converters.imaging import TiffMovieInterface
     from nwbmotor.testing import mock_metadata
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     interface = TiffMovieInterface(tif, sampling_frequency=RATE)
     metadata = dict_deep_update(interface.get_metadata(), mock_metadata())
     nwbfile = interface.create_nwbfile(metadata=metadata)
     write_nwbfile(nwbfile, out, finalizers=[interface])
-    return {"seconds": time.perf_counter() - t0}
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": _cpu() - c0}
 
 
 def _run_neuroconv(tif: Path, out: Path) -> dict:
@@ -64,11 +70,11 @@ def _run_neuroconv(tif: Path, out: Path) -> dict:
     from nwbmotor.testing import mock_metadata
 
     warnings.simplefilter("ignore")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     interface = TiffImagingInterface(file_path=tif, sampling_frequency=RATE)
     metadata = dict_deep_update(interface.get_metadata(), mock_metadata())
     interface.run_conversion(nwbfile_path=out, metadata=metadata, overwrite=True)
-    return {"seconds": time.perf_counter() - t0}
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": _cpu() - c0}
 
 
 def _run_codec_limit(tif: Path, out: Path) -> dict:
@@ -81,7 +87,7 @@ def _run_codec_limit(tif: Path, out: Path) -> dict:
 
     from nwbmotor.converters.imaging._tiff_reader import TiffFrameSource, scan_tiff
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), _cpu()
     src = TiffFrameSource([scan_tiff(tif)])
     n, (h, w) = src.n_frames, src.frame_shape
     t = 4
@@ -104,7 +110,7 @@ def _run_codec_limit(tif: Path, out: Path) -> dict:
         while q:
             s, fut = q.popleft()
             d.id.write_direct_chunk((s, 0, 0), fut.result())
-    return {"seconds": time.perf_counter() - t0}
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": _cpu() - c0}
 
 
 _RUNNERS = {"nwbmotor": _run_nwbmotor, "neuroconv": _run_neuroconv, "codec-limit": _run_codec_limit}
@@ -184,18 +190,19 @@ def main() -> None:
                     res = _measure(which, tif, work / f"{which}.nwb")
                     results.setdefault(which, []).append(res)
                     print(f"  run {r + 1} {which:12s} {raw / 1e6 / res['seconds']:7.1f} MB/s  stored {res['stored_bytes'] / raw:.3f}  "
-                          f"peak RSS {res['maxrss_mb']:.0f} MB")
+                          f"peak RSS {res['maxrss_mb']:.0f} MB  {raw / 1e6 / res['cpu_seconds']:6.1f} MB per CPU-second")
         summary = {}
         for which, runs in results.items():
             summary[which] = {
                 "mbps": statistics.median(raw / 1e6 / x["seconds"] for x in runs),
                 "ratio": statistics.median(x["stored_bytes"] / raw for x in runs),
                 "rss": max(x["maxrss_mb"] for x in runs),
+                "cpu": statistics.median(raw / 1e6 / x["cpu_seconds"] for x in runs),
             }
-        print("\nmedians (MB/s of raw bytes; stored size / raw; peak RSS)")
+        print("\nmedians (MB/s of raw bytes; stored size / raw; peak RSS; raw MB per CPU-second, which other jobs barely change)")
         for which in order:
             s = summary[which]
-            print(f"  {which:12s} {s['mbps']:7.1f} MB/s   stored {s['ratio']:.3f}   peak RSS {s['rss']:.0f} MB")
+            print(f"  {which:12s} {s['mbps']:7.1f} MB/s   stored {s['ratio']:.3f}   peak RSS {s['rss']:.0f} MB   {s['cpu']:6.1f} MB/CPU-s")
         ours = summary["nwbmotor"]
         print("\nratios")
         print(f"  nwbmotor / neuroconv throughput   {ours['mbps'] / summary['neuroconv']['mbps']:.2f}x")

@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "resimulate": "nwbmotor.models",
     "simulate": "nwbmotor.models",
     "write_model_session": "nwbmotor.models",
+    "run_modular_rnn": "nwbmotor.models",
     # end to end (organize, analyze, demo)
     "organize": "nwbmotor._dandi",
     "validate_dandiset": "nwbmotor._dandi",

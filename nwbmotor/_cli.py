@@ -115,6 +115,41 @@ def analyze(paths: tuple[Path, ...], output_dir: Path, workers: int, shuffles: i
     click.echo(f"report: {result.report}")
 
 
+def _parse_model_options(pairs: tuple[str, ...]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs, values parsed as YAML scalars (numbers, booleans, strings)."""
+    import yaml
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r}: expected KEY=VALUE, e.g. n_iterations=5000", param_hint="--option")
+        options[key.strip().replace("-", "_")] = yaml.safe_load(value)
+    return options
+
+
+@main.command()
+@click.argument("model", type=click.Choice(["gain-modulation", "modular-rnn"]))
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help="The NWB file to write.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the whole run.")
+@click.option("--preset", type=click.Choice(["default", "paper"]), default="default", show_default=True,
+              help="'paper' runs the published sizes (slow).")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="A model option, e.g. --option n_iterations=5000 (repeatable).")
+@click.option("--species", default="Mus musculus", show_default=True,
+              help="Species the simulated network stands for (the file's subject; see model_metadata).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@_clean_errors
+def simulate(model: str, output: Path, seed: int, preset: str, options: tuple[str, ...], species: str,
+             overwrite: bool) -> None:
+    """Simulate a reference network MODEL and write the session as an NWB file."""
+    from nwbmotor.models import simulate as run
+
+    path = run(model, output, seed=seed, overwrite=overwrite, progress=True, preset=preset, species=species,
+               **_parse_model_options(options))
+    click.echo(f"wrote {path}")
+
+
 @main.command()
 @click.option("--output-dir", "-o", type=click.Path(path_type=Path), default=Path("nwbmotor-demo"),
               show_default=True, help="Folder for everything the demo makes (a previous demo there is replaced).")

@@ -7,8 +7,9 @@ imports neither pynwb nor xarray.
 Baseline algorithm, per ROI, iterated until the set of excluded frames stops changing
 (fewer than 0.1 % of frames change, at most 5 rounds):
 
-1. moving baseline: mean of the not-excluded frames in a 1-min window; excluded frames
-   are filled by linear interpolation;
+1. moving baseline: mean of the not-excluded frames in a centred 1-min window
+   (truncated at the ends of the recording); excluded frames are filled by linear
+   interpolation;
 2. residual = F - baseline, smoothed with loess (30 frames);
 3. mode and sigma of the smoothed residual by a one-component Gaussian fitted to its
    histogram (around the peak, so transients do not bias it);
@@ -295,9 +296,7 @@ def dff_from_fluorescence(
         act = smooth > (modes[todo] + params["active_sd"] * sigmas[todo])[:, None]
         active[todo] = act
         excluded = (
-            ndimage.maximum_filter1d(act, 2 * pad + 1, axis=-1, mode="constant")
-            if pad > 0
-            else act
+            ndimage.maximum_filter1d(act, 2 * pad + 1, axis=-1, mode="constant") if pad > 0 else act
         )
         new_keep = ~excluded
         # an ROI with nothing left to fit keeps its previous mask
@@ -312,8 +311,6 @@ def dff_from_fluorescence(
     dff[nan] = np.nan
     active_fraction = active.mean(axis=1)
     valid = (
-        ~has_nan
-        & (active_fraction < params["max_active_fraction"])
-        & (baseline > 0).all(axis=1)
+        ~has_nan & (active_fraction < params["max_active_fraction"]) & (baseline > 0).all(axis=1)
     )
     return dff, baseline, valid

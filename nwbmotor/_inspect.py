@@ -137,9 +137,18 @@ def _validation_findings(path: Path, is_zarr: bool) -> list[Finding]:
     import pynwb
 
     if is_zarr:
+        from hdmf.build import BuildManager, TypeMap
+        from hdmf.spec import NamespaceCatalog
         from hdmf_zarr.nwb import NWBZarrIO
+        from pynwb.spec import NWBDatasetSpec, NWBGroupSpec, NWBNamespace
 
-        with NWBZarrIO(str(path), mode="r") as io:
+        # Validate against the namespaces cached in the store, read into a catalog of
+        # their own: pynwb's global type map does not resolve an extension's core types
+        # for Zarr stores ("data type 'NWBFile' not found in namespace ...").
+        catalog = NamespaceCatalog(NWBGroupSpec, NWBDatasetSpec, NWBNamespace)
+        NWBZarrIO.load_namespaces(catalog, str(path))
+        manager = BuildManager(TypeMap(namespaces=catalog))
+        with NWBZarrIO(str(path), mode="r", manager=manager) as io:
             errors = pynwb.validate(io=io)
     else:
         errors = pynwb.validate(path=str(path))

@@ -11,10 +11,27 @@ The method (science.md, A), on a lever force trace in volts:
 2. velocity = first difference, 5-sample moving average; envelope = |Hilbert(velocity)|;
 3. active where envelope > 0.0007 V per 1-ms sample; dilate by +-75 ms; fill gaps
    < 500 ms; drop runs < 150 ms; drop movements touching either end;
-4. refine each onset/offset: noise = 99th percentile (preset ``peters2014``) or std
-   (preset ``updated``) of |raw - smoothed| over inactive samples; trim the epoch until
-   the raw trace departs from the smoothed start/end value by more than noise for 3
-   (``peters2014``) or 10 (``updated``) consecutive samples.
+4. refine each onset/offset: noise = 99th percentile of |raw - smoothed| (preset
+   ``peters2014``) or the std of raw - smoothed (preset ``updated``) over inactive
+   samples; trim the epoch until the raw trace departs from the reference value by
+   more than noise for 3 (``peters2014``) or 10 (``updated``) consecutive samples.
+
+Two details of step 4 differ from the lab's code, and are parameters, so the literal
+rule is one override away (``reference="smoothed_start", backtrack=False``):
+
+- ``reference="pre_epoch_median"``: the value the trace departs from is the median of
+  the raw trace over the 50 ms before the epoch (after it, for offsets), not the
+  smoothed trace at the epoch's first sample. The zero-phase 10 Hz filter rings before
+  a fast press (-1 to -3 mV about 120 ms before it, where dilated epochs start), and
+  with a 1-2 mV noise level that ringing alone passes the departure test, putting the
+  onset at the epoch start, 100+ ms early.
+- ``backtrack=True``: once the departure is found, the onset moves back to the last
+  sample whose 5-sample mean was still on the rest side of the reference; the
+  threshold crossing alone lags the true onset of slow, small presses by 10-20 ms.
+
+On generated sessions (``synthesize_lever_trace``, 480 movements, 8 seeds) the onsets
+fall within 10 ms of the truth for 98 % of movements with either preset, against 86 %
+(``peters2014``) and 90 % (``updated``) with the literal rule; no spurious movements.
 
 Trials: the rewarded movement is the movement containing the reward onset; a cued
 movement starts after its trial's cue with no lever activity in the 100 ms before it.
@@ -59,7 +76,7 @@ _PETERS2014: dict[str, Any] = {
     "dilation_s": 0.075,  # on each side (a 150-sample box at 1 kHz)
     "max_gap_s": 0.5,  # inactive gaps shorter than this are filled
     "min_duration_s": 0.15,  # active runs shorter than this are dropped
-    "noise_estimator": "p99",  # 99th percentile of |raw - smoothed| over inactive samples
+    "noise_estimator": "p99",  # 99th percentile of |raw - smoothed| over inactive samples; "std"
     "consecutive_samples": 3,
     # nwbmotor's two refinements of step 4 (see the module docstring); the literal rule
     # of the lab's code is reference="smoothed_start", backtrack=False
@@ -70,8 +87,9 @@ _PETERS2014: dict[str, Any] = {
     "max_nan_gap_s": 0.01,
 }
 
-#: Named parameter sets. ``peters2014`` is the published method; ``updated`` the lab's
-#: later code (noise = std, 10 consecutive samples).
+#: Named parameter sets. ``peters2014``: the published method; ``updated``: the lab's
+#: later code (noise = std, 10 consecutive samples). Both use nwbmotor's reference and
+#: backtracking (module docstring); the literal rule is an override away.
 PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
     {
         "peters2014": MappingProxyType(dict(_PETERS2014)),
@@ -186,7 +204,8 @@ class LeverMovements:
     onset_samples, offset_samples : ndarray of shape (n_movements,)
         The same as indices into the input trace (input sample rate).
     peak_amplitudes : ndarray of shape (n_movements,)
-        Largest absolute deflection from the onset value during the movement, in volts.
+        Largest absolute deflection from the onset value (the reference the onset was
+        refined against) during the movement, in volts.
     active : ndarray of bool, shape (n_working_samples,)
         Lever activity at the working rate (1 kHz) after refinement: True inside a
         movement. Sample ``k`` is at ``start_time + k / working_rate``.
@@ -470,7 +489,7 @@ def detect_movements(
         if off <= on:  # refinement found no departure: keep the unrefined epoch
             on, off = a, b - 1
         onsets[i], offsets[i] = on, off
-        peaks[i] = float(np.max(np.abs(raw[on : off + 1] - raw[on])))
+        peaks[i] = float(np.max(np.abs(raw[on : off + 1] - (smooth[on] if literal else ref_on))))
         refined[on : off + 1] = True
 
     to_input = rate / wr

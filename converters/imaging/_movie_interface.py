@@ -322,8 +322,10 @@ class MovieInterfaceBase(BaseDataInterface):
         metadata : mapping, optional
             Default :meth:`get_metadata`. Not modified.
         backend : {"hdf5", "zarr"}, optional
-            The backend the file will be written with (default hdf5): HDF5 gets the
-            parallel direct-chunk writer, Zarr a chunk iterator.
+            The backend the file will be written with. ``"zarr"`` gets a chunk iterator
+            with shuffle + zlib; the default (``"hdf5"``) gets the parallel direct-chunk
+            writer, whose data object still writes completely (with hdmf-zarr's default
+            codec) if the file goes to Zarr after all.
         stub_test : bool, default False
             Write only the first ``stub_frames`` frames.
         """

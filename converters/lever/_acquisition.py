@@ -26,7 +26,7 @@ from nwbmotor.converters.lever._frames import check_frame_times, frame_report
 if TYPE_CHECKING:
     from pynwb import NWBFile
 
-__all__ = ["LeverAcquisitionBase", "MOVIE_KINDS", "movie_frame_count"]
+__all__ = ["MOVIE_KINDS", "LeverAcquisitionBase", "movie_frame_count"]
 
 #: Source kinds whose interface knows the movie's frame count.
 MOVIE_KINDS = ("scanimage", "tiff")
@@ -62,8 +62,10 @@ def movie_frame_count(interface: Any) -> int | None:
 class LeverAcquisitionBase(BaseDataInterface):
     """Base of the lever acquisition interfaces (not a source kind itself).
 
-    Subclasses set ``source`` (the path named in messages), ``sample_rate``,
-    ``reader_warnings`` and implement :meth:`lever`, :meth:`_add_acquisition`.
+    Subclasses set ``source`` (the path named in messages), ``sample_rate`` and
+    ``reader_warnings``, call :meth:`_init_common`, and implement :meth:`lever`,
+    :meth:`channel` and ``add_to_nwbfile``; those with bitcodes or frames also
+    :meth:`bitcodes` and :meth:`frame_times`.
     """
 
     source: str
@@ -96,7 +98,6 @@ class LeverAcquisitionBase(BaseDataInterface):
         self._dispatcher: Any = None
         self._bitcodes: Bitcodes | None = None
         self._frame_times: np.ndarray | None = None
-        self._bitcode_warnings: list[str] = []
 
     # ---- what the session's other interfaces may ask
     def lever(self) -> tuple[Any, float]:

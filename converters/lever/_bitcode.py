@@ -20,7 +20,7 @@ import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
 
-__all__ = ["pulse_edges", "rising_edges", "falling_edges", "Bitcodes", "decode_bitcodes", "decode_bitcode_edges"]
+__all__ = ["Bitcodes", "decode_bitcode_edges", "decode_bitcodes", "falling_edges", "pulse_edges", "rising_edges"]
 
 _CHUNK = 1 << 22
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
 
-__all__ = ["DispatcherSession", "read_dispatcher_file", "DISPATCHER_PATTERN"]
+__all__ = ["DISPATCHER_PATTERN", "DispatcherSession", "read_dispatcher_file"]
 
 DISPATCHER_PATTERN = re.compile(r"^data_@(?P<protocol>[^_]+)_(?P<experimenter>[^_]+)_(?P<animal>[^_]+)_(?P<date>[^_.]+)\.mat$")
 _VARIABLES = ("saved", "saved_autoset", "saved_history")
@@ -206,9 +206,8 @@ def read_dispatcher_file(file_path: str | os.PathLike[str]) -> DispatcherSession
         except (TypeError, ValueError):
             raise NwbMotorValueError(f"{path}: saved_history.CatchSection_catch_trial holds non-numeric values; expected 0/1 per trial") from None
     for k, v in history.items():
-        if isinstance(v, np.ndarray) and v.dtype == object and v.size and any(_is_object(x) for x in v.ravel()):
-            skipped.append(f"saved_history.{k}")
-        elif _is_object(v):
+        in_cells = isinstance(v, np.ndarray) and v.dtype == object and any(_is_object(x) for x in v.ravel())
+        if in_cells or _is_object(v):
             skipped.append(f"saved_history.{k}")
     saved = _scalars(mat["saved"], "saved", skipped) if "saved" in mat else {}
     autoset = _scalars(mat["saved_autoset"], "saved_autoset", skipped) if "saved_autoset" in mat else {}

@@ -21,18 +21,18 @@ from nwbmotor._errors import NwbMotorValueError
 
 if TYPE_CHECKING:
     from pynwb import NWBFile, TimeSeries
-    from pynwb.event import EventsTable
     from pynwb.epoch import TimeIntervals
+    from pynwb.event import EventsTable
 
 __all__ = [
     "LEVER_SERIES_NAME",
     "TASK_NAME",
     "TTL_TABLE_NAMES",
-    "add_lever_series",
-    "add_ttl_events",
-    "add_raw_ttl",
     "add_lever_press_task",
+    "add_lever_series",
+    "add_raw_ttl",
     "add_trials_table",
+    "add_ttl_events",
     "chunked",
 ]
 

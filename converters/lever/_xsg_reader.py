@@ -20,11 +20,11 @@ from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 __all__ = [
     "XSGLOG_PATTERN",
     "XSG_PATTERN",
-    "XsglogRecording",
-    "read_xsglog_folder",
     "XsgFile",
-    "read_xsg_file",
+    "XsglogRecording",
     "find_xsg_files",
+    "read_xsg_file",
+    "read_xsglog_folder",
 ]
 
 XSGLOG_PATTERN = re.compile(r"^(?P<prefix>[A-Za-z]{2}\d{4}[A-Za-z]{4}\d{4})_(?P<channel>[A-Za-z0-9_]+)\.xsglog$")
@@ -73,14 +73,16 @@ class XsglogRecording:
         """Samples ``[start, stop)`` of a channel in volts; past its end, NaN (padding)."""
         stop = self.n_samples if stop is None else min(stop, self.n_samples)
         start = max(0, min(start, stop))
-        out = np.full(stop - start, np.nan, dtype=np.float64)
         stored = self.lengths[channel]
-        if start < stored:
-            n = min(stop, stored) - start
+        n = max(0, min(stop, stored) - start)
+        if n:
             with open(self.paths[channel], "rb") as f:
                 f.seek(start * 8)
-                out[:n] = np.fromfile(f, dtype="<f8", count=n)
-        return out
+                data = np.fromfile(f, dtype="<f8", count=n).astype(np.float64, copy=False)
+            if n == stop - start:
+                return data
+            return np.concatenate([data, np.full(stop - start - n, np.nan)])
+        return np.full(stop - start, np.nan, dtype=np.float64)
 
     def chunks(self, channel: str, chunk: int = _CHUNK) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(start, samples)`` blocks of a channel, padded with NaN to ``n_samples``."""

@@ -103,6 +103,12 @@ class DispatcherTrialsInterface(BaseDataInterface):
         found = [k for k in ACQUISITION_KINDS if k in interfaces]
         if len(found) > 1:
             raise NwbMotorValueError(f"{self.source}: the session has both {found}; expected one acquisition source")
+        if not found and "lever_table" in interfaces:
+            raise NwbMotorValueError(
+                f"{self.source}: the session's lever comes from a 'lever_table', which has no trial bitcodes to "
+                "put the Dispatcher trials on its clock; expected an 'xsglog' or 'xsg' source, or the trials "
+                "given in the lever table (start_time, stop_time, cue_time, reward_time, ...) instead"
+            )
         self._acquisition = interfaces[found[0]] if found else None
         self._alignment = None
         self._clock_warnings = None

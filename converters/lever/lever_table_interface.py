@@ -239,7 +239,12 @@ class LeverTableInterface(LeverAcquisitionBase):
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, **conversion_options: Any) -> None:
         """Add the lever, frame times, trials, task and movements."""
-        from nwbmotor.converters.lever._nwb import add_lever_press_task, add_lever_series, add_trials_table, add_ttl_events
+        from nwbmotor.converters.lever._nwb import (
+            add_lever_press_task,
+            add_lever_series,
+            add_trials_table,
+            add_ttl_events,
+        )
 
         add_lever_series(
             nwbfile,

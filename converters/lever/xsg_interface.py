@@ -57,6 +57,66 @@ class _Concatenated:
         return out
 
 
+class _Timestamps:
+    """Per-sample session times of the files end to end (file start + i / rate), computed on demand."""
+
+    def __init__(self, starts: np.ndarray, lengths: np.ndarray, rate: float) -> None:
+        self._starts = np.asarray(starts, dtype=np.float64)
+        self._bounds = np.r_[0, np.cumsum(lengths)]
+        self._rate = float(rate)
+        self.shape = (int(self._bounds[-1]),)
+        self.dtype = np.dtype("float64")
+        self.ndim = 1
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, item: Any) -> np.ndarray:
+        if isinstance(item, tuple):
+            (item,) = item
+        if not isinstance(item, slice) or item.step not in (None, 1):
+            raise TypeError("only contiguous slices are supported")
+        start, stop, _ = item.indices(self.shape[0])
+        idx = np.arange(start, max(start, stop))
+        k = np.searchsorted(self._bounds, idx, side="right") - 1
+        return self._starts[k] + (idx - self._bounds[k]) / self._rate
+
+
+class _Grid:
+    """Files placed on one regular grid (file ``k`` starts at sample ``first[k]``); samples
+    between files are a straight line from the last sample of one to the first of the next."""
+
+    def __init__(self, files: _Concatenated, first: np.ndarray, lengths: np.ndarray) -> None:
+        self._files = files
+        self._first = np.asarray(first, dtype=np.int64)
+        self._lengths = np.asarray(lengths, dtype=np.int64)
+        self._offsets = np.r_[0, np.cumsum(lengths)[:-1]]  # position of each file in ``files``
+        ends = self._first + self._lengths
+        self._n = int(ends[-1])
+        self._edge = [(float(files[o : o + 1][0]), float(files[o + n - 1 : o + n][0])) for o, n in zip(self._offsets, self._lengths)]
+        self.n_bridged = int(np.sum(np.maximum(0, self._first[1:] - ends[:-1])))
+
+    def __len__(self) -> int:
+        return self._n
+
+    def read(self, a: int, b: int) -> np.ndarray:
+        out = np.empty(max(0, b - a))
+        pos = np.arange(a, b)
+        for k in range(len(self._first)):
+            lo, hi = self._first[k], self._first[k] + self._lengths[k]
+            if k + 1 < len(self._first) and self._first[k + 1] > hi:  # the gap after file k
+                g0, g1 = max(a, hi), min(b, self._first[k + 1])
+                if g0 < g1:
+                    y0, y1 = self._edge[k][1], self._edge[k + 1][0]
+                    x0, x1 = hi - 1, self._first[k + 1]
+                    out[g0 - a : g1 - a] = y0 + (y1 - y0) * (pos[g0 - a : g1 - a] - x0) / (x1 - x0)
+            c0, c1 = max(a, lo), min(b, hi)
+            if c0 < c1:  # later files overwrite a one-sample overlap from rounding
+                o = self._offsets[k] + (c0 - lo)
+                out[c0 - a : c1 - a] = self._files[o : o + (c1 - c0)]
+        return out
+
+
 class XsgLeverInterface(LeverAcquisitionBase):
     """A folder of Ephus ``.xsg`` files (``trace_1`` bitcode, ``trace_2`` lever) → the lever,
     the bitcodes and movements.
@@ -101,16 +161,16 @@ class XsgLeverInterface(LeverAcquisitionBase):
     ) -> None:
         self.paths = find_xsg_files(folder_path)
         self.source = str(folder_path)
-        lengths, rates, codes = [], [], []
+        lengths, rates, codes, nan_notes = [], [], [], []
         for p in self.paths:
             f = read_xsg_file(p)
             lengths.append(len(f.lever))
             rates.append(f.sample_rate)
             bad = ~np.isfinite(f.lever)
             if bad.any():
-                raise NwbMotorValueError(
+                nan_notes.append(
                     f"{p}: data.acquirer.trace_2 (lever) has {int(bad.sum())} NaN/inf sample(s), the first at "
-                    f"sample {int(np.argmax(bad))}; expected finite volts"
+                    f"sample {int(np.argmax(bad))}"
                 )
             codes.append(decode_bitcodes(f.bitcode, f.sample_rate, threshold=TTL_THRESHOLD))
         if len(set(rates)) > 1:
@@ -125,6 +185,15 @@ class XsgLeverInterface(LeverAcquisitionBase):
         self._file_starts: np.ndarray | None = None
         self._init_common(volts_to_mm=volts_to_mm, movement_preset=movement_preset,
                           movement_options=movement_options, task=task, n_movie_frames=None)
+        if nan_notes:
+            if self.movement_options.get("nan_policy") != "interpolate":
+                raise NwbMotorValueError(
+                    f"{nan_notes[0]}; expected finite volts. The trace would be stored as recorded, but movement "
+                    "detection cannot run across the gap: pass movement_options={'nan_policy': 'interpolate'} "
+                    "to interpolate short gaps for detection only"
+                )
+            self.reader_warnings.extend(f"{n}; stored as recorded, interpolated for movement detection only" for n in nan_notes)
+        self._has_nan = bool(nan_notes)
         super().__init__(verbose=verbose, folder_path=str(folder_path))
 
     @property
@@ -152,7 +221,7 @@ class XsgLeverInterface(LeverAcquisitionBase):
         fs = self.sample_rate
         durations = self.lengths / fs
         end_to_end = np.r_[0.0, np.cumsum(durations)[:-1]]
-        self.reader_warnings = [w for w in self.reader_warnings if "gaps between" not in w]
+        self.reader_warnings = [w for w in self.reader_warnings if "gaps between" not in w and "gap is unknown" not in w]
         if self._dispatcher is None:
             if self.n_files > 1:
                 self.reader_warnings.append(
@@ -218,8 +287,7 @@ class XsgLeverInterface(LeverAcquisitionBase):
         return ("Trial_number", "Lever")
 
     def lever_timestamps(self) -> np.ndarray:
-        starts = self.file_start_times()
-        return np.concatenate([s + np.arange(n) / self.sample_rate for s, n in zip(starts, self.lengths)])
+        return _Timestamps(self.file_start_times(), self.lengths, self.sample_rate)[0 : int(self.lengths.sum())]
 
     def bitcodes(self) -> Bitcodes:
         if self._bitcodes is None:
@@ -237,38 +305,37 @@ class XsgLeverInterface(LeverAcquisitionBase):
         return t[rising], t[falling]
 
     def _detection_source(self) -> tuple[Any, int, list[str], bool]:
-        """The files on one regular time grid; gaps bridged by straight lines (detection only)."""
-        starts = self.file_start_times()
+        """The files on one regular time grid, gaps bridged by straight lines (detection only),
+        read block by block."""
         fs = self.sample_rate
-        first = np.round(starts * fs).astype(np.int64)
-        n = int(first[-1] + self.lengths[-1])
-        x = np.full(n, np.nan)
-        for a, p in zip(first, self.paths):
-            lever = read_xsg_file(p).lever
-            x[a : a + len(lever)] = lever
-        gap = ~np.isfinite(x)
+        first = np.round(self.file_start_times() * fs).astype(np.int64)
+        grid = _Grid(_Concatenated(self.paths, self.lengths, "lever"), first, self.lengths)
         notes = []
-        if gap.any():
-            idx = np.arange(n)
-            x[gap] = np.interp(idx[gap], idx[~gap], x[~gap])
+        if grid.n_bridged:
             notes.append(
                 f"the {self.n_files} .xsg acquisitions were put on one {fs:g} Hz grid (starts rounded to the "
-                f"nearest sample) and the {int(gap.sum())} samples of gaps between them bridged by straight "
+                f"nearest sample) and the {grid.n_bridged} samples of gaps between them bridged by straight "
                 "lines, for movement detection only"
             )
-        return (lambda a, b: x[a:b]), n, notes, False
+        return grid.read, len(grid), notes, self._has_nan
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, **conversion_options: Any) -> None:
         """Add the lever (with timestamps), the bitcodes, the task and (without a Dispatcher) movements."""
-        from nwbmotor.converters.lever._nwb import TTL_TABLE_NAMES, add_lever_press_task, add_lever_series, add_ttl_events
+        from nwbmotor.converters.lever._nwb import (
+            TTL_TABLE_NAMES,
+            add_lever_press_task,
+            add_lever_series,
+            add_ttl_events,
+            chunked,
+        )
 
         data, rate = self.lever()
-        timestamps = self.lever_timestamps()
+        timestamps = chunked(_Timestamps(self.file_start_times(), self.lengths, rate))
         for w in self.reader_warnings:
             warnings.warn(w, UserWarning, stacklevel=2)
         add_lever_series(
             nwbfile,
-            np.asarray(data[0 : len(data)]),
+            chunked(data),
             sample_rate=rate,
             timestamps=timestamps,
             volts_to_mm=self.volts_to_mm,

@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
-from nwbmotor.converters.lever._acquisition import FRAME_THRESHOLD, TTL_THRESHOLD, LeverAcquisitionBase
+from nwbmotor.converters.lever._acquisition import (
+    FRAME_THRESHOLD,
+    TTL_THRESHOLD,
+    LeverAcquisitionBase,
+)
 from nwbmotor.converters.lever._bitcode import Bitcodes, decode_bitcode_edges
 from nwbmotor.converters.lever._xsg_reader import OPTIONAL_CHANNELS, read_xsglog_folder
 
@@ -187,7 +191,12 @@ class XsglogLeverInterface(LeverAcquisitionBase):
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, **conversion_options: Any) -> None:
         """Add the lever, TTL events, frame pulses, task and (without a Dispatcher) movements."""
         from nwbmotor.converters.lever._nwb import (
-            TTL_TABLE_NAMES, add_lever_press_task, add_lever_series, add_raw_ttl, add_ttl_events, chunked,
+            TTL_TABLE_NAMES,
+            add_lever_press_task,
+            add_lever_series,
+            add_raw_ttl,
+            add_ttl_events,
+            chunked,
         )
 
         rec = self.recording
@@ -203,8 +212,10 @@ class XsglogLeverInterface(LeverAcquisitionBase):
         if self.ttl == "raw":
             for name in ("Trial_number", "Frame", *OPTIONAL_CHANNELS):
                 if name in rec.paths:
-                    add_raw_ttl(nwbfile, name, chunked(self.channel(name)[0]), sample_rate=rate,
-                                description=f"Ephus channel '{name}' of {rec.prefix} as recorded, volts.")
+                    text = f"Ephus channel '{name}' of {rec.prefix} as recorded, volts."
+                    if name == "Frame":
+                        text += f" Frame starts are its rising edges above 2.5 V. Frame report: {self.frame_report()['text']}"
+                    add_raw_ttl(nwbfile, name, chunked(self.channel(name)[0]), sample_rate=rate, description=text)
         else:
             self._frame_table(nwbfile)
             codes = self.bitcodes()

@@ -8,8 +8,9 @@ Arrays (NPZ members or HDF5 datasets at the root, or in a ``weights`` group):
   ``(n_post, n_pre)``; ``W_rec``, ``W_in``, ``W_out`` connect (all, all), (all, input),
   (output, all); others need ``connections: {name: [post, pre]}`` in the metadata;
   ``b_out`` is the output bias; ``x0`` / ``initial_state`` the initial state;
-- per-trial arrays ``target_id``, ``target_angle``, ``perturbation``, ``go_step``,
-  ``cue_step``; per-unit arrays ``module``, ``cell_type``, ``gain_group``, ``gains``.
+- per-trial arrays ``target_id``, ``target_angle``, ``perturbation``, ``phase``,
+  ``go_step``, ``cue_step``; per-unit arrays ``module``, ``cell_type``, ``gain_group``,
+  ``gains``.
 
 Metadata (``<stem>.json``, ``<stem>.yaml`` or ``<stem>.yml``, or ``metadata_path``):
 ``dt`` (s per step, required), ``model``, ``description``, ``seed``, ``tau``,
@@ -29,9 +30,6 @@ import numpy as np
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 
 __all__ = ["read_generic", "find_metadata", "session_from_arrays"]
-
-_KNOWN = {"rates", "outputs", "targets", "inputs", "target_id", "target_angle", "perturbation", "go_step",
-          "cue_step", "module", "cell_type", "gain_group", "gains", "x0", "initial_state", "b_out"}
 
 
 def find_metadata(path: Path, metadata_path: Path | None) -> dict[str, Any]:
@@ -161,7 +159,7 @@ def session_from_arrays(path: Path, arrays: dict[str, np.ndarray], meta: dict[st
         "target_id": per_trial("target_id", 0),
         "target_angle": per_trial("target_angle", np.nan),
         "perturbation": per_trial("perturbation", 0.0),
-        "phase": per_trial("phase_per_trial", phase),
+        "phase": per_trial("phase", phase).astype(str),
         "go_time": step_time("go_step"),
         "cue_time": step_time("cue_step"),
     }

@@ -55,9 +55,10 @@ class ModelOutputInterface(BaseDataInterface):
         Metadata JSON/YAML of ``npz``/``hdf5`` files, if not beside the file.
     task_path : path, optional
         For ``torch``: the Feulner-style dictionary with params, target, stimulus, test set.
-    dt, tau : float, optional
-        Step and time constant, in s, overriding the file's (``stroud-mat``: tau
-        defaults to 0.2 s and dt to 0.5 s / number of target samples).
+    dt : float, optional
+        Step in s, overriding the file's (``stroud-mat``: 0.5 s / number of target samples).
+    tau : float, optional
+        Time constant in s, overriding the file's (``stroud-mat``: 0.2 s).
     model : str, optional
         Model name overriding the file's.
 

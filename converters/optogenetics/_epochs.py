@@ -130,7 +130,7 @@ def measure_epochs(
     Examples
     --------
     >>> e, used = measure_epochs([1.0], [2.0], [1.0, 1.05, 1.1], [1.01, 1.06, 1.11])
-    >>> int(e.n_pulses[0]), float(e.pulse_length_ms[0]), float(e.period_ms[0])
+    >>> int(e.n_pulses[0]), round(float(e.pulse_length_ms[0]), 6), round(float(e.period_ms[0]), 6)
     (3, 10.0, 50.0)
     """
     a = np.asarray(start, dtype=np.float64).ravel()

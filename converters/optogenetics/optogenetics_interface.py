@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from neuroconv import BaseDataInterface
-from numpy.typing import ArrayLike
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.converters.optogenetics._epochs import (
@@ -67,26 +66,45 @@ class OptogeneticsInterface(BaseDataInterface):
         ``description``; leave out when the light goes through the imaging window.
     window : str, optional
         How the light reaches the brain without a fiber (default: through the cranial window).
-    virus, injection : dict, optional
-        ``virus``: ``construct_name``, ``manufacturer``, ``titer_in_vg_per_ml``,
-        ``description``. ``injection``: ``volume_in_uL``, ``injection_date``,
-        ``description``, ``coordinates`` (``anatomical_target``, ``origin``,
-        ``orientation``, ``x_in_mm``, ``y_in_mm``, ``z_in_mm``).
+    virus : dict, optional
+        ``construct_name``, ``manufacturer``, ``titer_in_vg_per_ml``, ``description``.
+    injection : dict, optional
+        ``volume_in_uL``, ``injection_date``, ``description``, ``coordinates``
+        (``anatomical_target``, ``origin``, ``orientation``, ``x_in_mm``, ``y_in_mm``,
+        ``z_in_mm``). Needs ``virus``.
     light_blocked : bool, default False
         Control sessions: light delivered onto a window covered with opaque silicone.
     identification : bool, optional
         An identification session (pulse trains in the ITI). Default: decided by whether
         Opto TTL pulses fall in ``iti2`` states.
-    pulse_length_ms, pulse_frequency_hz : float, optional
-        Pulse pattern when no TTL was recorded (else continuous light per epoch).
-    epoch_start_times, epoch_stop_times : array_like, optional
-        Light epochs in session time, overriding the Dispatcher states.
-    pulse_rising_times, pulse_falling_times : array_like, optional
-        Opto TTL edges in session time, when no acquisition interface provides them.
+    pulse_length_ms : float, optional
+        Pulse length when no TTL was recorded (else continuous light per epoch).
+    pulse_frequency_hz : float, optional
+        Pulse rate when no TTL was recorded.
+    epoch_start_times : array_like, optional
+        Light epoch starts in session time, overriding the Dispatcher states.
+    epoch_stop_times : array_like, optional
+        Light epoch stops (with ``epoch_start_times``).
+    pulse_rising_times : array_like, optional
+        Opto TTL rising edges in session time, when no acquisition interface provides them.
+    pulse_falling_times : array_like, optional
+        Opto TTL falling edges (with ``pulse_rising_times``).
     ttl_channel : str, default "Opto"
     train_gap_s : float, default 0.5
         Pulses closer than this form one train (TTL-only epochs).
-    stimulation_software : str
+    stimulation_software : str, default "Dispatcher (BControl) state machine"
+    verbose : bool, default False
+
+    Examples
+    --------
+    >>> from nwbmotor.testing import mock_nwbfile
+    >>> opto = OptogeneticsInterface(location="MOp", effector="ChR2", driver="PV-Cre interneurons",
+    ...                              epoch_start_times=[10.0], epoch_stop_times=[11.0],
+    ...                              pulse_length_ms=10.0, pulse_frequency_hz=20.0)
+    >>> nwbfile = mock_nwbfile()
+    >>> opto.add_to_nwbfile(nwbfile, {})
+    >>> int(nwbfile.intervals["optogenetic_epochs"]["number_pulses_per_pulse_train"][0])
+    20
     """
 
     display_name = "Optogenetics"
@@ -112,10 +130,10 @@ class OptogeneticsInterface(BaseDataInterface):
         identification: bool | None = None,
         pulse_length_ms: float | None = None,
         pulse_frequency_hz: float | None = None,
-        epoch_start_times: ArrayLike | None = None,
-        epoch_stop_times: ArrayLike | None = None,
-        pulse_rising_times: ArrayLike | None = None,
-        pulse_falling_times: ArrayLike | None = None,
+        epoch_start_times: list[float] | None = None,
+        epoch_stop_times: list[float] | None = None,
+        pulse_rising_times: list[float] | None = None,
+        pulse_falling_times: list[float] | None = None,
         ttl_channel: str = "Opto",
         train_gap_s: float = 0.5,
         stimulation_software: str = "Dispatcher (BControl) state machine",
@@ -259,9 +277,6 @@ class OptogeneticsInterface(BaseDataInterface):
             warnings.warn(f"optogenetics: {n}", UserWarning, stacklevel=2)
         self._cache = (epochs, notes)
         return self._cache
-
-    def get_metadata(self) -> dict:
-        return super().get_metadata()
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, **conversion_options: Any) -> None:
         """Add ``OptogeneticExperimentMetadata`` and, when known, ``intervals/optogenetic_epochs``."""

@@ -31,8 +31,11 @@ def _movie_frame_shape(movie: Any) -> tuple[int, int] | None:
 class SegmentationInterfaceBase(BaseDataInterface):
     """Base of :class:`Suite2pInterface` and :class:`LabRoisInterface` (not a source kind).
 
-    Subclasses set ``self.image_shape``, ``self.frame_rate``, and implement
-    :meth:`roi_masks`, :meth:`n_rois` and ``_add(nwbfile, metadata, global_ids)``.
+    Subclasses set ``self.image_shape``, ``self.frame_rate`` (and ``self.mean_image``),
+    implement :meth:`roi_masks`, :meth:`n_rois` and ``_trace_frames``, call
+    ``_init_common`` at the end of ``__init__``, and in ``add_to_nwbfile`` add
+    ``_common_columns(metadata)`` to their columns and call ``_after_table`` once the
+    ROI table exists.
     A :class:`CellRegistrationInterface` of the same session attaches itself in its
     ``link_session``; the ROI table then gets a ``global_id`` column and the registration
     record is written beside it.
@@ -42,6 +45,10 @@ class SegmentationInterfaceBase(BaseDataInterface):
     frame_rate: float | None
     mean_image: np.ndarray | None = None
     _frame_times: np.ndarray | None = None
+
+    def _source_path(self) -> str:
+        """The file or folder the ROIs come from, for error messages."""
+        return str(self.source_data.get("file_path") or self.source_data.get("folder_path"))
 
     def _trace_frames(self) -> tuple[str, int] | None:
         """(file, number of frames) of the traces, or None without traces."""
@@ -95,7 +102,7 @@ class SegmentationInterfaceBase(BaseDataInterface):
         frame_shape = _movie_frame_shape(movie)
         if frame_shape is not None and frame_shape != tuple(self.image_shape):
             raise NwbMotorValueError(
-                f"{self.source_data}: the ROIs are on a {self.image_shape[0]} × {self.image_shape[1]} image, "
+                f"{self._source_path()}: the ROIs are on a {self.image_shape[0]} × {self.image_shape[1]} image, "
                 f"the session's '{kind}' movie has {frame_shape[0]} × {frame_shape[1]} frames; they must be "
                 "the same field (pass the movie's size as image_shape=)"
             )
@@ -122,7 +129,7 @@ class SegmentationInterfaceBase(BaseDataInterface):
         if self.frame_rate is None:
             traces = self._trace_frames()
             raise NwbMotorValueError(
-                f"{traces[0] if traces else self.source_data}: the traces need a frame rate; pass frame_rate= "
+                f"{traces[0] if traces else self._source_path()}: the traces need a frame rate; pass frame_rate= "
                 "(frames per second) or convert them in a session with the movie"
             )
         return {"rate": float(self.frame_rate), "starting_time": 0.0}

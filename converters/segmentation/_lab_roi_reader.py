@@ -123,6 +123,8 @@ def read_roi_polygons(
     rois = [
         _polygon(path, "ROI", i, v, image_shape) for i, v in enumerate(_cell_items(polygon.ROI))
     ]
+    if not rois:
+        raise NwbMotorValueError(f"{path}: polygon.ROI is empty; expected at least one ROI polygon")
     background = None
     bg = getattr(polygon, "bgROI", None)
     if bg is not None and not (isinstance(bg, np.ndarray) and bg.size == 0):

@@ -161,6 +161,30 @@ def add_plane_segmentation(
     return table
 
 
+_BUFFER_GB = 0.05  # traces are written in buffers of at most this size
+
+
+class _FramesByRois:
+    """A lazy (frames, ROIs) view of a (ROIs, frames) array such as a memory map.
+
+    Slicing reads only the selected block of the file; NWB stores traces frames × ROIs
+    while Suite2p stores ROIs × frames.
+    """
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        self.shape = (int(array.shape[1]), int(array.shape[0]))
+        self.dtype = array.dtype
+        self.ndim = 2
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, selection: tuple[slice, slice]) -> np.ndarray:
+        frames, rois = selection
+        return np.ascontiguousarray(np.asarray(self.array[rois, frames]).T)
+
+
 def add_roi_series(
     nwbfile: NWBFile,
     table: PlaneSegmentation,
@@ -193,9 +217,15 @@ def add_roi_series(
         kwargs["timestamps"] = np.asarray(timestamps, dtype=np.float64)
     else:
         kwargs.update(rate=float(rate), starting_time=float(starting_time))
+    if isinstance(data, np.memmap):  # stream from disk in buffers, never the whole array
+        from neuroconv.tools.hdmf import SliceableDataChunkIterator
+
+        values = SliceableDataChunkIterator(_FramesByRois(data), buffer_gb=_BUFFER_GB)
+    else:
+        values = np.asarray(data).T
     series = RoiResponseSeries(
         name=series_name,
-        data=np.asarray(data).T,
+        data=values,
         rois=region,
         unit=unit,
         description=description,

@@ -24,7 +24,7 @@ __all__ = ["REQUIRED_FILES", "Suite2pPlane", "read_suite2p_plane"]
 
 REQUIRED_FILES = ("F.npy", "Fneu.npy", "spks.npy", "iscell.npy", "stat.npy", "ops.npy")
 _TRACE_FILES = ("F.npy", "Fneu.npy", "spks.npy")
-_NAN_CHECK_ROWS = 256  # ROIs checked at a time, to keep memory flat on memory-mapped traces
+_NAN_CHECK_ROWS = 64  # ROIs checked at a time, to keep memory flat on memory-mapped traces
 
 
 @dataclasses.dataclass
@@ -179,6 +179,11 @@ def read_suite2p_plane(
         raise _fail(folder / "ops.npy", f"expected a dict, got {type(ops).__name__}")
     traces = {name: _load_numeric(folder / name, ndim=2) for name in _TRACE_FILES}
     n_rois, n_frames = traces["F.npy"].shape
+    if n_rois == 0 or n_frames == 0:
+        raise _fail(
+            folder / "F.npy",
+            f"has shape {(n_rois, n_frames)}; expected at least one ROI and one frame",
+        )
     for name in ("Fneu.npy", "spks.npy"):
         shape = traces[name].shape
         if shape[0] != n_rois:

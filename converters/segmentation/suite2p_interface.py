@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Suite2pInterface"]
 
-_DFF_BLOCK_ROIS = 64  # ROIs per dF/F computation block: memory stays flat in the ROI count
+_DFF_BLOCK_ROIS = 4  # ROIs per dF/F block: the baseline core holds ~10 float64 copies of a block
 
 
 class Suite2pInterface(SegmentationInterfaceBase):
@@ -124,6 +125,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
                 f"dff_preset {dff_preset!r}; expected one of {sorted(DFF_PRESETS)}"
             )
         self.dff_preset = dff_preset
+        self._scratch_folders: list[str] = []
         self._init_common(
             cell_types=cell_types,
             input_source=input_source,
@@ -142,12 +144,15 @@ class Suite2pInterface(SegmentationInterfaceBase):
             (m[:, 1].astype(np.int64), m[:, 0].astype(np.int64)) for m in self.plane.pixel_masks
         ]
 
-    def compute_dff(self) -> tuple[np.ndarray, np.ndarray]:
-        """dF/F (float32, ROIs × frames) and validity of each ROI, computed in blocks of ROIs."""
+    def compute_dff(self, *, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """dF/F (float32, ROIs × frames) and validity of each ROI, computed in blocks of ROIs.
+
+        ``out`` (e.g. a memory map) receives the dF/F; default a new array.
+        """
         from nwbmotor._dff import dff_from_fluorescence
 
         plane = self.plane
-        dff = np.empty((plane.n_rois, plane.n_frames), dtype=np.float32)
+        dff = np.empty((plane.n_rois, plane.n_frames), dtype=np.float32) if out is None else out
         valid = np.zeros(plane.n_rois, dtype=bool)
         for start in range(0, plane.n_rois, _DFF_BLOCK_ROIS):
             stop = min(start + _DFF_BLOCK_ROIS, plane.n_rois)
@@ -161,12 +166,35 @@ class Suite2pInterface(SegmentationInterfaceBase):
             valid[start:stop] = ok
         return dff, valid
 
+    def _scratch_dff(self) -> np.ndarray:
+        """A float32 memory map in a temporary folder, removed once the file is written."""
+        import shutil
+        import tempfile
+        import weakref
+
+        folder = tempfile.mkdtemp(prefix="nwbmotor-dff-")
+        self._scratch_folders.append(folder)
+        weakref.finalize(self, shutil.rmtree, folder, True)
+        return np.lib.format.open_memmap(
+            f"{folder}/dff.npy",
+            mode="w+",
+            dtype=np.float32,
+            shape=(self.plane.n_rois, self.plane.n_frames),
+        )
+
+    def finalize_nwbfile(self, nwbfile_path: os.PathLike[str] | str, backend: str) -> None:
+        """The file is written: remove the scratch dF/F."""
+        import shutil
+
+        while self._scratch_folders:
+            shutil.rmtree(self._scratch_folders.pop(), ignore_errors=True)
+
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None) -> None:
         from nwbmotor._dff import DFF_PRESETS
 
         metadata = self.get_metadata() if metadata is None else metadata
         plane = self.plane
-        dff, valid = self.compute_dff()
+        dff, valid = self.compute_dff(out=self._scratch_dff())
         columns: dict[str, Any] = {
             "iscell": plane.iscell[:, 0] > 0.5,
             "iscell_probability": plane.iscell[:, 1],

@@ -40,6 +40,7 @@ __all__ = [
     "output_error",
     "principal_angles",
     "weight_change",
+    # the studies' analyses (science.md A and C)
     "activity_timing",
     "behavior_timing",
     "classify_movement_related",

@@ -112,13 +112,14 @@ def gather_aligned(
     """
     values = np.asarray(values)
     dtype = values.dtype if values.dtype.kind == "f" else np.dtype(np.float64)
+    values = values.astype(dtype, copy=False)
     invalid = rows < 0
     if needed.size:
         if needed[-1] - needed[0] == needed.size - 1:  # a contiguous range
             pos = np.where(invalid, 0, rows - needed[0])
         else:
             pos = np.searchsorted(needed, np.where(invalid, needed[0], rows))
-        out = values.astype(dtype, copy=False)[pos.reshape(-1)].reshape(pos.shape + values.shape[1:])
+        out = values[pos]
     else:
         out = np.empty(rows.shape + values.shape[1:], dtype)
     if weights is None:
@@ -128,6 +129,18 @@ def gather_aligned(
     res = out[:, :, 0] * (1 - w) + out[:, :, 1] * w
     res[np.any(invalid, axis=-1)] = np.nan
     return res
+
+
+def _nan_columns(data: NDArray[Any], ok: NDArray[np.bool_]) -> list[int]:
+    """Positions along the last axis of ``data`` (event, rel_time, x) holding NaN inside "ok" windows."""
+    if data.dtype.kind != "f" or data.ndim != 3 or not ok.any():
+        return []
+    inside = data if ok.all() else data[ok]
+    suspects = np.flatnonzero(~np.isfinite(inside.sum(axis=(0, 1))))  # cheap screen (overflow only adds suspects)
+    if not suspects.size:
+        return []
+    hit = np.isnan(inside[:, :, suspects]).any(axis=(0, 1))
+    return suspects[hit].tolist()
 
 
 def _time_dim(da: xr.DataArray) -> str:
@@ -282,14 +295,14 @@ def trial_align(
             f"trial_align: {bad.size} of {ev.size} events cannot be aligned with window {(w0, w1)} s "
             f"(recording {time[0]:.3f}–{time[-1]:.3f} s): {detail}; pass outside='nan' to keep them as NaN"
         )
+    # one outer read of the samples the windows need (the view decompresses its chunks on
+    # every core), then one numpy gather. (A vectorized isel would make xarray build
+    # index arrays of the full (event, rel_time, unit) size first: slower.)
     needed = np.unique(rows[rows >= 0])
     values, held = _take(activity, tdim, needed)
     data = gather_aligned(values, held, rows, weights)
 
-    nan_units: list[int] = []
-    ok = ~not_ok
-    if ok.any() and data.dtype.kind == "f" and data.ndim == 3:
-        nan_units = np.flatnonzero(np.isnan(data[ok]).any(axis=(0, 1))).tolist()
+    nan_units = _nan_columns(data, ~not_ok)
     coords: dict[str, Any] = {name: c.variable for name, c in events.coords.items() if c.dims == (edim,)}
     coords["event_time"] = (edim, ev)
     coords["align_status"] = (edim, status)

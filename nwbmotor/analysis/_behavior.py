@@ -76,9 +76,12 @@ def behavior_timing(session: xr.Dataset) -> xr.Dataset:
     rt = np.where(rewarded, onset - cue, np.nan)
     o2r = np.where(rewarded, reward - onset, np.nan)
     dur = np.where(rewarded, offset - onset, np.nan)
-    attrs: dict[str, Any] = {"analysis": func, "n_trials": int(rewarded.size),
-                             "n_rewarded": int(rewarded.sum()),
-                             "session_id": ds.attrs.get("session_id", "")}
+    attrs: dict[str, Any] = {
+        "analysis": func,
+        "n_trials": int(rewarded.size),
+        "n_rewarded": int(rewarded.sum()),
+        "session_id": ds.attrs.get("session_id", ""),
+    }
 
     def med(x: np.ndarray) -> float:
         x = x[np.isfinite(x)]
@@ -96,6 +99,8 @@ def behavior_timing(session: xr.Dataset) -> xr.Dataset:
             "median_onset_to_reward": ((), med(o2r), {"units": "s"}),
             "median_movement_duration": ((), med(dur), {"units": "s"}),
         },
-        coords={"trial": np.arange(rewarded.size)} if "trial" not in ds.coords else {"trial": ds["trial"].values},
+        coords={"trial": np.arange(rewarded.size)}
+        if "trial" not in ds.coords
+        else {"trial": ds["trial"].values},
         attrs=attrs,
     )

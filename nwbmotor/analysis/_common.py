@@ -6,6 +6,7 @@ naming the function, the variable, what was expected and what was found.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,9 @@ def require_dataset(obj: Any, func: str) -> xr.Dataset:
     return obj
 
 
-def require_var(ds: xr.Dataset, name: str, func: str, dims: tuple[str, ...] | None = None) -> xr.DataArray:
+def require_var(
+    ds: xr.Dataset, name: str, func: str, dims: tuple[str, ...] | None = None
+) -> xr.DataArray:
     if name not in ds.variables:
         raise NwbMotorValueError(
             f"{func}: {session_name(ds)} has no variable {name!r}; expected it"
@@ -56,9 +59,7 @@ def as_activity(da: Any, func: str, name: str = "activity") -> xr.DataArray:
             f"got {type(da).__name__}"
         )
     if set(da.dims) != {"time", "unit"}:
-        raise NwbMotorValueError(
-            f"{func}: {name} must have dims ('time', 'unit'), got {da.dims}"
-        )
+        raise NwbMotorValueError(f"{func}: {name} must have dims ('time', 'unit'), got {da.dims}")
     da = da.transpose("time", "unit")
     if da.sizes["time"] == 0 or da.sizes["unit"] == 0:
         raise NwbMotorValueError(
@@ -82,7 +83,9 @@ def frame_rate(time: NDArray[np.float64], func: str) -> float:
     return float(1.0 / np.median(dt))
 
 
-def unit_mask(da: xr.DataArray | xr.Dataset, cell_types: tuple[str, ...] | None) -> NDArray[np.bool_]:
+def unit_mask(
+    da: xr.DataArray | xr.Dataset, cell_types: tuple[str, ...] | None
+) -> NDArray[np.bool_]:
     """Units of the given cell types that are not excluded (all if coords absent)."""
     n = da.sizes["unit"]
     mask = np.ones(n, bool)
@@ -123,7 +126,10 @@ def events_of(session: xr.Dataset, events: xr.DataArray | None, func: str) -> xr
 
             events = detect_events(as_activity(session, func))
     events = as_activity(events, func, "events")
-    if "activity" in session.data_vars and session["activity"].sizes.get("time") != events.sizes["time"]:
+    if (
+        "activity" in session.data_vars
+        and session["activity"].sizes.get("time") != events.sizes["time"]
+    ):
         raise NwbMotorValueError(
             f"{func}: events have {events.sizes['time']} frames, the session's activity has "
             f"{session['activity'].sizes['time']}; lengths must match"
@@ -184,9 +190,13 @@ def gather(
     return np.asarray(values)[frames[:, None] + rel[None, :]]
 
 
-def no_trials_error(func: str, ds: xr.Dataset, what: str, n_total: int, n_outside: int) -> NwbMotorValueError:
+def no_trials_error(
+    func: str, ds: xr.Dataset, what: str, n_total: int, n_outside: int
+) -> NwbMotorValueError:
     if n_total == 0:
-        return NwbMotorValueError(f"{func}: {session_name(ds)} has no {what}; expected at least one")
+        return NwbMotorValueError(
+            f"{func}: {session_name(ds)} has no {what}; expected at least one"
+        )
     return NwbMotorValueError(
         f"{func}: {session_name(ds)}: all {n_total} {what} fall outside the recording "
         f"({n_outside} outside); check that trial times and activity share the session clock"
@@ -210,3 +220,35 @@ def pearson_rows(x: NDArray[np.float64]) -> NDArray[np.float64]:
 def upper(r: NDArray[np.float64]) -> NDArray[np.float64]:
     i, j = np.triu_indices(r.shape[0], 1)
     return r[i, j]
+
+
+def session_items(obj: Any, func: str) -> list[tuple[str, xr.Dataset]]:
+    """(name, Dataset) pairs from one Dataset, a sequence, a mapping or a DataTree.
+
+    A DataTree (from :func:`nwbmotor.open_sessions`) gives its nodes that hold data
+    variables, named by their path (``subject/session``), in tree order.
+    """
+    if isinstance(obj, xr.Dataset):
+        return [(str(obj.attrs.get("session_id") or "0"), obj)]
+    if isinstance(obj, xr.DataTree):
+        items = [
+            (node.path.strip("/"), node.to_dataset())
+            for node in obj.subtree
+            if node.has_data and len(node.data_vars)
+        ]
+    elif isinstance(obj, Mapping):
+        items = [(str(k), v) for k, v in obj.items()]
+    elif isinstance(obj, Sequence) and not isinstance(obj, str):
+        items = [
+            (str(v.attrs.get("session_id") or i) if isinstance(v, xr.Dataset) else str(i), v)
+            for i, v in enumerate(obj)
+        ]
+    else:
+        raise NwbMotorTypeError(
+            f"{func}: expected a session view (Dataset), or a sequence, mapping or DataTree "
+            f"of them, got {type(obj).__name__}"
+        )
+    names = [n for n, _ in items]
+    if len(set(names)) != len(names):
+        items = [(f"{i}:{n}", v) for i, (n, v) in enumerate(items)]
+    return items

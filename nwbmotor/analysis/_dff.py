@@ -71,9 +71,18 @@ def compute_dff(
     )
     params = {**DFF_PRESETS[preset], **overrides}
     out = xr.DataArray(
-        dff.T, dims=("time", "unit"), coords=f.coords, name="dff",
-        attrs={"units": "dF/F", "kind": "dff", "analysis": func, "preset": preset,
-               "frame_rate": fs, **params},
+        dff.T,
+        dims=("time", "unit"),
+        coords=f.coords,
+        name="dff",
+        attrs={
+            "units": "dF/F",
+            "kind": "dff",
+            "analysis": func,
+            "preset": preset,
+            "frame_rate": fs,
+            **params,
+        },
     )
     out = out.assign_coords(dff_valid=("unit", valid), baseline=(("time", "unit"), base.T))
     if not valid.all():

@@ -30,6 +30,20 @@ EVENT_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _last_below(raw: NDArray[np.float64], end: int, level: float) -> int:
+    """Last index < ``end`` with ``raw < level``, or -1; searched backwards in blocks."""
+    block = 64
+    hi = end
+    while hi > 0:
+        lo = max(hi - block, 0)
+        hits = np.flatnonzero(raw[lo:hi] < level)
+        if hits.size:
+            return lo + int(hits[-1])
+        hi = lo
+        block *= 4
+    return -1
+
+
 def events_excitatory(
     raw: NDArray[np.floating], smooth: NDArray[np.floating] | None = None, **params: Any
 ) -> NDArray[np.float64]:
@@ -93,10 +107,9 @@ def events_excitatory(
         last_peak = max(last_peak, peak0)
         if peak + 1 >= n:
             continue
-        below = np.flatnonzero(raw[:peak] < low + p["start_sd"] * sigma)
-        if below.size == 0:
+        start = _last_below(raw, peak, low + p["start_sd"] * sigma)
+        if start < 0:
             continue
-        start = int(below[-1])
         if (
             raw[peak] < p["min_peak_sd"] * sigma
             or raw[peak + 1] - low < p["min_rise_sd"] * sigma
@@ -194,8 +207,10 @@ def detect_events(
         ``cell_type`` coordinate of ``activity`` (all excitatory if absent).
     loess_frames, loess_degree : int
         loess span (frames) and local polynomial degree (2 = MATLAB ``loess``).
-    velocity_sd, quiet_sd, peak_search_frames, min_peak_sd, min_rise_sd, min_low_sd, start_sd : float
-        The excitatory algorithm's constants (5, 3, 5, 3, 2, −2, 1).
+    velocity_sd, quiet_sd, peak_search_frames : float, float, int
+        Velocity threshold (5 sd of v), quiet frames (s < 3 sigma), peak search (±5 frames).
+    min_peak_sd, min_rise_sd, min_low_sd, start_sd : float
+        Rejection limits and the start level, in sigma (3, 2, −2, 1).
     inhibitory_active, inhibitory_extend : float
         The inhibitory algorithm's thresholds in units of noise (3, 1).
 
@@ -224,11 +239,16 @@ def detect_events(
     func = "detect_events"
     act = as_activity(activity, func)
     params = {
-        "loess_frames": int(loess_frames), "loess_degree": int(loess_degree),
-        "velocity_sd": float(velocity_sd), "quiet_sd": float(quiet_sd),
-        "peak_search_frames": int(peak_search_frames), "min_peak_sd": float(min_peak_sd),
-        "min_rise_sd": float(min_rise_sd), "min_low_sd": float(min_low_sd),
-        "start_sd": float(start_sd), "inhibitory_active": float(inhibitory_active),
+        "loess_frames": int(loess_frames),
+        "loess_degree": int(loess_degree),
+        "velocity_sd": float(velocity_sd),
+        "quiet_sd": float(quiet_sd),
+        "peak_search_frames": int(peak_search_frames),
+        "min_peak_sd": float(min_peak_sd),
+        "min_rise_sd": float(min_rise_sd),
+        "min_low_sd": float(min_low_sd),
+        "start_sd": float(start_sd),
+        "inhibitory_active": float(inhibitory_active),
         "inhibitory_extend": float(inhibitory_extend),
     }
     n_units = act.sizes["unit"]
@@ -254,7 +274,10 @@ def detect_events(
             algo = events_inhibitory if types[u] == "inhibitory" else events_excitatory
             out[:, u] = algo(values[:, u], smooth[:, j], **params)
     result = xr.DataArray(
-        out, dims=("time", "unit"), coords=act.coords, name="events",
+        out,
+        dims=("time", "unit"),
+        coords=act.coords,
+        name="events",
         attrs={
             **params,
             "algorithm": "peters2014",

@@ -110,7 +110,9 @@ def lever_correlation(
     ds = require_dataset(session, func)
     beh = require_var(ds, "behavior", func)
     if "time_behavior" not in beh.dims:
-        raise NwbMotorValueError(f"{func}: 'behavior' must have dim 'time_behavior', got {beh.dims}")
+        raise NwbMotorValueError(
+            f"{func}: 'behavior' must have dim 'time_behavior', got {beh.dims}"
+        )
     if "channel" in beh.dims:
         beh = beh.sel(channel=channel) if isinstance(channel, str) else beh.isel(channel=channel)
     t = np.asarray(beh["time_behavior"].values, float)
@@ -127,16 +129,21 @@ def lever_correlation(
     elif trials == "rewarded":
         sel = trial_var(ds, "rewarded", func).astype(bool)
     else:
-        raise NwbMotorValueError(f"{func}: trials must be 'cued_rewarded' or 'rewarded', got {trials!r}")
+        raise NwbMotorValueError(
+            f"{func}: trials must be 'cued_rewarded' or 'rewarded', got {trials!r}"
+        )
     onset = trial_var(ds, "movement_onset", func).astype(float)
     chosen = np.flatnonzero(sel & np.isfinite(onset))
     if chosen.size == 0:
         raise NwbMotorValueError(
-            f"{func}: {session_name(ds)} has no {trials.replace('_', '-')} trials with a movement onset"
+            f"{func}: {session_name(ds)} has no {trials.replace('_', '-')} trials "
+            f"with a movement onset"
         )
     inside = (onset[chosen] + window_s[0] >= t[0]) & (onset[chosen] + window_s[1] <= t[-1])
     if not inside.any():
-        raise no_trials_error(func, ds, f"{trials.replace('_', '-')} trials", chosen.size, chosen.size)
+        raise no_trials_error(
+            func, ds, f"{trials.replace('_', '-')} trials", chosen.size, chosen.size
+        )
     chosen = chosen[inside]
     n_bins = int(round((window_s[1] - window_s[0]) / bin_s))
     rel_edges = window_s[0] + bin_s * np.arange(n_bins + 1)
@@ -146,9 +153,14 @@ def lever_correlation(
     r = pearson_rows(traces)
     pairs = upper(r)
     attrs: dict[str, Any] = {
-        "analysis": func, "window_s": list(window_s), "bin_s": float(bin_s),
-        "keep_s": list(keep_s), "channel": channel, "trials": trials,
-        "n_trials": int(chosen.size), "n_trials_outside_recording": int((~inside).sum()),
+        "analysis": func,
+        "window_s": list(window_s),
+        "bin_s": float(bin_s),
+        "keep_s": list(keep_s),
+        "channel": channel,
+        "trials": trials,
+        "n_trials": int(chosen.size),
+        "n_trials_outside_recording": int((~inside).sum()),
         "session_id": ds.attrs.get("session_id", ""),
     }
     median = float(np.nanmedian(pairs)) if np.isfinite(pairs).any() else np.nan
@@ -160,6 +172,10 @@ def lever_correlation(
             "median_correlation": ((), median),
             "trace": (("trial", "rel_time"), traces, {"units": beh.attrs.get("units", "")}),
         },
-        coords={"trial": chosen, "trial_b": chosen, "rel_time": ("rel_time", centres[keep], {"units": "s"})},
+        coords={
+            "trial": chosen,
+            "trial_b": chosen,
+            "rel_time": ("rel_time", centres[keep], {"units": "s"}),
+        },
         attrs=attrs,
     )

@@ -100,12 +100,29 @@ def _psths(da: Any, func: str, name: str, condition: str | xr.DataArray | None,
     if not extra:
         return np.asarray(da.transpose(tdim, "unit").values, dtype=float)[None], ["all"]
     if extra[0] == "condition":
-        labels = list(da["condition"].values) if "condition" in da.coords else list(range(da.sizes["condition"]))
+        labels = da["condition"].values.tolist() if "condition" in da.coords else list(range(da.sizes["condition"]))
         return np.asarray(da.transpose("condition", tdim, "unit").values, dtype=float), labels
     data = np.asarray(da.transpose("trial", tdim, "unit").values, dtype=float)
+    bad = ~np.isfinite(data).all(axis=(1, 2))
+    if bad.any():
+        status = ""
+        if "align_status" in da.coords:
+            reasons = sorted(set(np.asarray(da["align_status"].values)[bad].astype(str).tolist()))
+            status = f"; align_status of those trials: {reasons}"
+        raise NwbMotorValueError(
+            f"{func}: {name} expected finite values, got NaN/inf in {int(bad.sum())} of {bad.size} trials "
+            f"(NaN traces, or windows outside the recording){status}; select the trials that are 'ok'"
+        )
     if condition is None:
         return data.mean(axis=0, keepdims=True), ["all"]
     if isinstance(condition, xr.DataArray):
+        if condition.dims == ("trial",) and "trial" in condition.coords and "trial" in da.coords:
+            missing = np.setdiff1d(da["trial"].values, condition["trial"].values)
+            if missing.size:
+                raise NwbMotorValueError(
+                    f"{func}: condition has no value for trial(s) {missing[:5].tolist()} of {name}"
+                )
+            condition = condition.sel(trial=da["trial"].values)  # e.g. ds.target_id for a subset of trials
         if condition.dims != ("trial",) or condition.sizes["trial"] != da.sizes["trial"]:
             raise NwbMotorValueError(
                 f"{func}: condition expected a DataArray on dim 'trial' of length {da.sizes['trial']}, "

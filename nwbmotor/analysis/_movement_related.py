@@ -15,6 +15,7 @@ from nwbmotor.analysis._common import (
     frame_rate,
     require_dataset,
     require_var,
+    session_items,
     session_name,
     unit_mask,
 )
@@ -189,7 +190,7 @@ def classify_movement_related(
     dilate_frames: int = 5,
     p_movement: float = 0.995,
     p_quiescence: float = 0.005,
-    cell_types: tuple[str, ...] = ("excitatory",),
+    cell_types: tuple[str, ...] = ("excitatory", "unknown"),
     seed: int = 0,
 ) -> xr.Dataset:
     """Classify cells as movement-related or quiescence-related (Peters et al. 2014).
@@ -198,8 +199,12 @@ def classify_movement_related(
     The session is cut into units (each quiescent frame alone, each movement epoch
     whole); the units of the movement trace are shuffled 10,000 times; statistic =
     Σ event amplitude × movement frame; p = rank of the real statistic among the
-    shuffles / (N + 1). Movement-related if p > 0.995, quiescence-related if
-    p < 0.005. Only excitatory, non-excluded cells are tested.
+    shuffles / (N + 1) (ties count half). Movement-related if p > 0.995,
+    quiescence-related if p < 0.005. Only excitatory, non-excluded cells are tested.
+
+    The shuffle permutes the units of the movement trace against the fixed event
+    trace (equivalently, where the movement epochs fall in the session), so each
+    event keeps its frames together.
 
     Reads ``session.activity`` (time, unit) (or ``session.events`` if present),
     ``movement_start_time`` and ``movement_stop_time`` (movement), and the unit
@@ -219,8 +224,10 @@ def classify_movement_related(
     p_movement, p_quiescence : float
         Thresholds on p (0.995, 0.005).
     cell_types : tuple of str
-        Cell types tested (``("excitatory",)``); units without a ``cell_type``
-        coordinate are all tested.
+        Cell types tested: excitatory cells. In the study inhibitory cells are the
+        labelled ones (GAD-Cre x tdTomato), so unlabelled (``unknown``) cells count as
+        excitatory; pass ``("excitatory",)`` to require the label. Units without a
+        ``cell_type`` coordinate are all tested.
     seed : int
         Random seed of the shuffles.
 
@@ -307,7 +314,10 @@ def classify_movement_related(
     )
     reasons = []
     if (~tested).any():
-        reasons.append(f"{int((~tested).sum())} units not tested (cell type not in {list(cell_types)} or excluded)")
+        reasons.append(
+            f"{int((~tested).sum())} units not tested "
+            f"(cell type not in {list(cell_types)} or excluded)"
+        )
     if (tested & ~finite).any():
         reasons.append(f"{int((tested & ~finite).sum())} units have NaN in their trace")
     if (tested & finite & ~active).any():
@@ -318,7 +328,7 @@ def classify_movement_related(
 
 
 def fraction_movement_related(
-    classification: xr.Dataset | Sequence[xr.Dataset] | Mapping[str, xr.Dataset],
+    classification: xr.Dataset | Sequence[xr.Dataset] | Mapping[str, xr.Dataset] | xr.DataTree,
     *,
     kind: str = "movement_related",
 ) -> xr.DataArray:
@@ -326,9 +336,9 @@ def fraction_movement_related(
 
     Parameters
     ----------
-    classification : xarray.Dataset, or a sequence or mapping of them
-        Results of :func:`classify_movement_related`; a mapping's keys (or each
-        result's ``session_id``) name the sessions.
+    classification : xarray.Dataset, or a sequence, mapping or DataTree of them
+        Results of :func:`classify_movement_related`; a mapping's keys, a tree's node
+        paths or each result's ``session_id`` name the sessions.
     kind : {"movement_related", "quiescence_related"}
         Which class to count.
 
@@ -352,18 +362,7 @@ def fraction_movement_related(
             f"{func}: kind must be 'movement_related' or 'quiescence_related', got {kind!r}"
         )
     single = isinstance(classification, xr.Dataset)
-    if single:
-        items = [(classification.attrs.get("session_id", ""), classification)]
-    elif isinstance(classification, Mapping):
-        items = list(classification.items())
-    elif isinstance(classification, Sequence):
-        items = [(c.attrs.get("session_id", str(i)) if isinstance(c, xr.Dataset) else str(i), c)
-                 for i, c in enumerate(classification)]
-    else:
-        raise NwbMotorTypeError(
-            f"{func}: expected a classification Dataset or a sequence/mapping of them, "
-            f"got {type(classification).__name__}"
-        )
+    items = session_items(classification, func)
     if not items:
         raise NwbMotorValueError(f"{func}: no sessions given")
     fractions, counts, tested, empty = [], [], [], []
@@ -385,11 +384,19 @@ def fraction_movement_related(
     if empty:
         attrs["nan_reason"] = f"no cell with a p-value in session(s) {empty}"
     if single:
-        return xr.DataArray(fractions[0], name=f"fraction_{kind}",
-                            attrs={**attrs, "n_cells": tested[0], "n_classified": counts[0]})
+        return xr.DataArray(
+            fractions[0],
+            name=f"fraction_{kind}",
+            attrs={**attrs, "n_cells": tested[0], "n_classified": counts[0]},
+        )
     return xr.DataArray(
-        np.asarray(fractions), dims="session", name=f"fraction_{kind}",
-        coords={"session": [str(n) for n, _ in items], "n_cells": ("session", tested),
-                "n_classified": ("session", counts)},
+        np.asarray(fractions),
+        dims="session",
+        name=f"fraction_{kind}",
+        coords={
+            "session": [str(n) for n, _ in items],
+            "n_cells": ("session", tested),
+            "n_classified": ("session", counts),
+        },
         attrs=attrs,
     )

@@ -9,13 +9,15 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.analysis._common import (
     as_activity,
     frame_rate,
     no_trials_error,
     require_dataset,
     require_var,
+    select_units,
+    session_items,
     session_name,
     trial_var,
 )
@@ -24,7 +26,7 @@ __all__ = ["light_driven_units", "opto_performance"]
 
 
 def opto_performance(
-    sessions: xr.Dataset | Sequence[xr.Dataset] | Mapping[str, xr.Dataset],
+    sessions: xr.Dataset | Sequence[xr.Dataset] | Mapping[str, xr.Dataset] | xr.DataTree,
     *,
     control: Sequence[str] = (),
 ) -> xr.Dataset:
@@ -39,8 +41,9 @@ def opto_performance(
 
     Parameters
     ----------
-    sessions : Dataset, or a sequence or mapping of them
-        Session views; names from a mapping's keys or each ``session_id``.
+    sessions : Dataset, or a sequence, mapping or DataTree of them
+        Session views; named by a mapping's keys, a tree's node paths
+        (``subject/session``) or each ``session_id``.
     control : sequence of str
         Names of blocked-light control sessions.
 
@@ -68,18 +71,13 @@ def opto_performance(
     True
     """
     func = "opto_performance"
-    if isinstance(sessions, xr.Dataset):
-        items = [(sessions.attrs.get("session_id") or "0", sessions)]
-    elif isinstance(sessions, Mapping):
-        items = list(sessions.items())
-    elif isinstance(sessions, Sequence) and not isinstance(sessions, str):
-        items = [(s.attrs.get("session_id") or str(i), s) for i, s in enumerate(sessions)]
-    else:
-        raise NwbMotorTypeError(f"{func}: expected session views, got {type(sessions).__name__}")
+    items = session_items(sessions, func)
     names = [str(n) for n, _ in items]
     unknown = set(control) - set(names)
     if unknown:
-        raise NwbMotorValueError(f"{func}: control sessions {sorted(unknown)} are not among {names}")
+        raise NwbMotorValueError(
+            f"{func}: control sessions {sorted(unknown)} are not among {names}"
+        )
     fl, fn, nl, nn = [], [], [], []
     for name, ds in items:
         ds = require_dataset(ds, func)
@@ -98,7 +96,9 @@ def opto_performance(
     def test(mask: np.ndarray, label: str) -> tuple[float, float]:
         ok = mask & np.isfinite(fl_a) & np.isfinite(fn_a)
         if ok.sum() < 2:
-            reasons.append(f"{label}: {int(ok.sum())} sessions with both light and no-light trials (need >= 2)")
+            reasons.append(
+                f"{label}: {int(ok.sum())} sessions with both light and no-light trials (need >= 2)"
+            )
             return np.nan, np.nan
         res = stats.ranksums(fl_a[ok], fn_a[ok])
         return float(res.statistic), float(res.pvalue)
@@ -118,8 +118,11 @@ def opto_performance(
             "control_p_value": ((), cp),
         },
         coords={"session": names},
-        attrs={"analysis": func, "test": "Wilcoxon rank-sum (scipy.stats.ranksums)",
-               "control_sessions": list(control)},
+        attrs={
+            "analysis": func,
+            "test": "Wilcoxon rank-sum (scipy.stats.ranksums)",
+            "control_sessions": list(control),
+        },
     )
     if reasons:
         out.attrs["nan_reason"] = "; ".join(reasons)
@@ -133,6 +136,7 @@ def light_driven_units(
     alpha: float = 0.01,
     zscore: bool = True,
     alternative: str = "two-sided",
+    movement_related: Any = None,
 ) -> xr.Dataset:
     """Units driven by light: after vs before each light onset (science.md C default).
 
@@ -155,13 +159,20 @@ def light_driven_units(
         z-score each unit's trace first.
     alternative : {"two-sided", "greater", "less"}
         Alternative hypothesis of the signed-rank test.
+    movement_related : bool DataArray (unit) or array, optional
+        Movement-related units of the same session (e.g.
+        ``classify_movement_related(ds).movement_related``): adds their overlap with
+        the light-driven units (science.md C: naive vs expert).
 
     Returns
     -------
     xarray.Dataset (unit)
         ``p_value``, ``statistic``, ``mean_before``, ``mean_after``, ``difference``,
         ``light_driven``, ``light_suppressed``; NaN p for units with NaN traces or
-        no change at all (reason in attrs).
+        no change at all (reason in attrs). With ``movement_related``, scalars
+        ``n_overlap``, ``fraction_light_driven_movement_related`` (of light-driven
+        units) and ``fraction_movement_related_light_driven`` (of movement-related
+        units), NaN with a reason when a denominator is 0.
 
     Raises
     ------
@@ -182,7 +193,9 @@ def light_driven_units(
     act = as_activity(ds, func)
     onsets = np.asarray(require_var(ds, "epoch_start_time", func, ("epoch",)).values, float)
     if onsets.size == 0:
-        raise NwbMotorValueError(f"{func}: {session_name(ds)} has no light epochs (dim 'epoch' is empty)")
+        raise NwbMotorValueError(
+            f"{func}: {session_name(ds)} has no light epochs (dim 'epoch' is empty)"
+        )
     time = np.asarray(act["time"].values, float)
     fs = frame_rate(time, func)
     w = max(int(round(window_s * fs)), 1)
@@ -212,24 +225,50 @@ def light_driven_units(
     md[finite] = diff[:, finite].mean(axis=0)
     coords = {k: v for k, v in act.coords.items() if v.dims == ("unit",)}
     attrs: dict[str, Any] = {
-        "analysis": func, "window_s": float(window_s), "alpha": float(alpha),
-        "zscore": bool(zscore), "alternative": alternative, "test": "Wilcoxon signed-rank",
-        "n_epochs": int(ii.size), "n_epochs_outside_recording": int((~inside).sum()),
+        "analysis": func,
+        "window_s": float(window_s),
+        "alpha": float(alpha),
+        "zscore": bool(zscore),
+        "alternative": alternative,
+        "test": "Wilcoxon signed-rank",
+        "n_epochs": int(ii.size),
+        "n_epochs_outside_recording": int((~inside).sum()),
         "session_id": ds.attrs.get("session_id", ""),
     }
     if (~testable).any():
-        attrs["nan_reason"] = (f"{int((~testable).sum())} units untested (NaN trace or no change "
-                               f"across epochs): p_value NaN")
+        attrs["nan_reason"] = (
+            f"{int((~testable).sum())} units untested (NaN trace or no change "
+            f"across epochs): p_value NaN"
+        )
     sig = np.isfinite(p) & (p < alpha)
+    driven = sig & (md > 0)
+    overlap: dict[str, Any] = {}
+    if movement_related is not None:
+        mr = select_units(movement_related, n_units, func)
+        both = int((driven & mr).sum())
+        n_ld, n_mr = int(driven.sum()), int(mr.sum())
+        overlap = {
+            "n_overlap": ((), both),
+            "fraction_light_driven_movement_related": ((), both / n_ld if n_ld else np.nan),
+            "fraction_movement_related_light_driven": ((), both / n_mr if n_mr else np.nan),
+        }
+        empty = [name for name, n in (("light-driven", n_ld), ("movement-related", n_mr)) if not n]
+        if empty:
+            note = f"overlap fraction NaN: no {' and no '.join(empty)} units"
+            attrs["nan_reason"] = (
+                f"{attrs['nan_reason']}; {note}" if "nan_reason" in attrs else note
+            )
     return xr.Dataset(
         {
+            **overlap,
             "p_value": ("unit", p),
             "statistic": ("unit", stat),
             "mean_before": ("unit", np.where(finite, before.mean(axis=0), np.nan)),
             "mean_after": ("unit", np.where(finite, after.mean(axis=0), np.nan)),
             "difference": ("unit", md),
-            "light_driven": ("unit", sig & (md > 0)),
+            "light_driven": ("unit", driven),
             "light_suppressed": ("unit", sig & (md < 0)),
         },
-        coords=coords, attrs=attrs,
+        coords=coords,
+        attrs=attrs,
     )

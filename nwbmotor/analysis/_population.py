@@ -26,6 +26,7 @@ from nwbmotor.analysis._common import (
     pearson_rows,
     require_dataset,
     select_units,
+    session_items,
     session_name,
     trial_var,
     unit_mask,
@@ -67,7 +68,9 @@ def _aligned(
     win = (window[0] - pad_before, window[1])
     idx, inside = onset_frames(onset[chosen], time, win, func)
     if not inside.any():
-        raise no_trials_error(func, ds, f"{trials.replace('_', '-')} trials", chosen.size, chosen.size)
+        raise no_trials_error(
+            func, ds, f"{trials.replace('_', '-')} trials", chosen.size, chosen.size
+        )
     values = np.asarray(ev.values, float)
     arr = gather(values, idx[inside], win)
     info: dict[str, Any] = {
@@ -78,7 +81,9 @@ def _aligned(
     nan_units = np.flatnonzero(~np.isfinite(values).all(axis=0))
     if nan_units.size:
         arr[:, :, nan_units] = np.nan
-        info["nan_units"] = f"units at positions {nan_units.tolist()} have NaN traces and are left out (NaN)"
+        info["nan_units"] = (
+            f"units at positions {nan_units.tolist()} have NaN traces and are left out (NaN)"
+        )
     return arr, chosen[inside], ev, info
 
 
@@ -183,14 +188,23 @@ def activity_timing(
         mean = np.where(ok, np.nanmean(np.where(ok, lat, 0.0), axis=0), np.nan)
     coords = {k: v for k, v in ev.coords.items() if v.dims == ("unit",)}
     attrs = {
-        "analysis": func, "window_frames": list(window_frames),
-        "min_active_trials": int(min_active_trials), "frame_rate": fs, **info,
+        "analysis": func,
+        "window_frames": list(window_frames),
+        "min_active_trials": int(min_active_trials),
+        "frame_rate": fs,
+        **info,
         "session_id": ds.attrs.get("session_id", ""),
     }
     median = float(np.median(sd[ok])) if ok.any() else np.nan
-    reason = _reasons(info, "" if ok.any() else (
-        f"no selected cell has an event on more than {min_active_trials} of the "
-        f"{info['n_trials']} aligned trials"))
+    reason = _reasons(
+        info,
+        ""
+        if ok.any()
+        else (
+            f"no selected cell has an event on more than {min_active_trials} of the "
+            f"{info['n_trials']} aligned trials"
+        ),
+    )
     if reason:
         attrs["nan_reason"] = reason
     attrs.pop("nan_units", None)
@@ -201,7 +215,8 @@ def activity_timing(
             "n_active_trials": ("unit", n_active),
             "median_latency_std": ((), median, {"units": "s"}),
         },
-        coords=coords, attrs=attrs,
+        coords=coords,
+        attrs=attrs,
     )
 
 
@@ -275,13 +290,20 @@ def sequence_reproducibility(
             if np.ptp(a) > 0 and np.ptp(b) > 0:
                 r[i] = stats.spearmanr(a, b)[0]
     attrs = {
-        "analysis": func, "window_frames": list(window_frames),
-        "min_active_cells": int(min_active_cells), "frame_rate": fs, **info,
+        "analysis": func,
+        "window_frames": list(window_frames),
+        "min_active_cells": int(min_active_cells),
+        "frame_rate": fs,
+        **info,
         "session_id": ds.attrs.get("session_id", ""),
     }
     median = float(np.nanmedian(r)) if np.isfinite(r).any() else np.nan
-    reason = _reasons(info, "" if np.isfinite(r).any() else
-                      f"no trial has more than {min_active_cells} active template cells")
+    reason = _reasons(
+        info,
+        ""
+        if np.isfinite(r).any()
+        else f"no trial has more than {min_active_cells} active template cells",
+    )
     if reason:
         attrs["nan_reason"] = reason
     attrs.pop("nan_units", None)
@@ -294,7 +316,8 @@ def sequence_reproducibility(
             "template_peak": ("unit", tmpl, {"units": "s"}),
             "median_correlation": ((), median),
         },
-        coords={"trial": trials, **coords}, attrs=attrs,
+        coords={"trial": trials, **coords},
+        attrs=attrs,
     )
 
 
@@ -356,13 +379,20 @@ def spatiotemporal_correlation(
     arr, trials, ev, info = _aligned(ds, events, window_frames, func)
     sel = select_units(units, ev.sizes["unit"], func) & np.isfinite(arr).all(axis=(0, 1))
     attrs: dict[str, Any] = {
-        "analysis": func, "window_frames": list(window_frames), **info,
-        "n_units": int(sel.sum()), "session_id": ds.attrs.get("session_id", ""),
+        "analysis": func,
+        "window_frames": list(window_frames),
+        **info,
+        "n_units": int(sel.sum()),
+        "session_id": ds.attrs.get("session_id", ""),
     }
     reasons = [attrs.pop("nan_units")] if "nan_units" in attrs else []
     if not sel.any():
         reasons.append("no selected unit with a finite trace")
-    r = pearson_rows(arr[:, :, sel].reshape(trials.size, -1)) if sel.any() else np.full((trials.size,) * 2, np.nan)
+    r = (
+        pearson_rows(arr[:, :, sel].reshape(trials.size, -1))
+        if sel.any()
+        else np.full((trials.size,) * 2, np.nan)
+    )
     silent = int((~np.isfinite(np.diag(r))).sum())
     if silent:
         reasons.append(f"{silent} trials have no events in the window (their r is NaN)")
@@ -383,10 +413,18 @@ def spatiotemporal_correlation(
         ar = out["correlation"].sel(trial=common, trial_b=common).values
         a, b = upper(ar), upper(lr)
         ok = np.isfinite(a) & np.isfinite(b)
-        rel = float(stats.pearsonr(a[ok], b[ok])[0]) if ok.sum() > 2 and np.ptp(a[ok]) > 0 and np.ptp(b[ok]) > 0 else np.nan
+        rel = (
+            float(stats.pearsonr(a[ok], b[ok])[0])
+            if ok.sum() > 2 and np.ptp(a[ok]) > 0 and np.ptp(b[ok]) > 0
+            else np.nan
+        )
         out["lever_correlation"] = (("trial", "trial_b"), np.full(r.shape, np.nan))
         out["lever_correlation"].loc[{"trial": common, "trial_b": common}] = lr
-        out["activity_lever_r"] = ((), rel, {"long_name": "Pearson r of activity vs lever correlation over trial pairs"})
+        out["activity_lever_r"] = (
+            (),
+            rel,
+            {"long_name": "Pearson r of activity vs lever correlation over trial pairs"},
+        )
         attrs["lever"] = dict(lev.attrs)
         if not np.isfinite(rel):
             reasons.append("activity_lever_r: fewer than 3 trial pairs with both correlations")
@@ -396,7 +434,9 @@ def spatiotemporal_correlation(
     return out
 
 
-def _reward_fractions(ds: xr.Dataset, window: int, cell_types: tuple[str, ...] | None, func: str) -> xr.DataArray:
+def _reward_fractions(
+    ds: xr.Dataset, window: int, cell_types: tuple[str, ...] | None, func: str
+) -> xr.DataArray:
     ev = events_of(ds, None, func)
     time = np.asarray(ev["time"].values, float)
     fs = frame_rate(time, func)
@@ -420,18 +460,21 @@ def _reward_fractions(ds: xr.Dataset, window: int, cell_types: tuple[str, ...] |
     frac = hit.mean(axis=0)
     frac[~np.isfinite(np.asarray(ev.values)).all(axis=0)] = np.nan
     mask = unit_mask(ev, cell_types)
-    gid = (np.asarray(ev["global_id"].values) if "global_id" in ev.coords
-           else np.arange(ev.sizes["unit"]))
+    gid = (
+        np.asarray(ev["global_id"].values)
+        if "global_id" in ev.coords
+        else np.arange(ev.sizes["unit"])
+    )
     return xr.DataArray(frac[mask], dims="global_id", coords={"global_id": gid[mask]})
 
 
 def population_similarity(
-    sessions: Sequence[xr.Dataset] | Mapping[str, xr.Dataset],
+    sessions: Sequence[xr.Dataset] | Mapping[str, xr.Dataset] | xr.DataTree,
     *,
     window_frames: int = 5,
     early: tuple[int, int] = (1, 4),
     late: tuple[int, int] = (10, 14),
-    cell_types: tuple[str, ...] | None = ("excitatory",),
+    cell_types: tuple[str, ...] | None = ("excitatory", "unknown"),
 ) -> xr.Dataset:
     """Similarity of the movement-active population between sessions.
 
@@ -445,14 +488,16 @@ def population_similarity(
 
     Parameters
     ----------
-    sessions : sequence or mapping of xarray.Dataset
-        Session views in training order (a mapping's keys name them).
+    sessions : sequence, mapping or DataTree of xarray.Dataset
+        Session views of one subject in training order (named by a mapping's keys,
+        a tree's node paths, or their ``session_id``).
     window_frames : int
         Frames added around each movement (5).
     early, late : (int, int)
         1-based session numbers (inclusive) of the early and late groups.
     cell_types : tuple of str or None
-        Cell types used (excitatory); None for all; excluded units are dropped.
+        Cell types used: excitatory and unlabelled (``unknown``) cells, as in
+        :func:`classify_movement_related`; None for all; excluded units are dropped.
 
     Returns
     -------
@@ -476,17 +521,19 @@ def population_similarity(
     (3, 3)
     """
     func = "population_similarity"
-    if isinstance(sessions, Mapping):
-        items = list(sessions.items())
-    elif isinstance(sessions, Sequence) and not isinstance(sessions, (str, xr.Dataset)):
-        items = [(s.attrs.get("session_id") or str(i + 1), s) for i, s in enumerate(sessions)]
-    else:
-        raise NwbMotorTypeError(f"{func}: expected a sequence or mapping of session views, got {type(sessions).__name__}")
+    if isinstance(sessions, xr.Dataset):
+        raise NwbMotorTypeError(f"{func}: expected several session views, got one Dataset")
+    items = session_items(sessions, func)
     if len(items) < 2:
         raise NwbMotorValueError(f"{func}: need at least 2 sessions, got {len(items)}")
     names = [str(n) for n, _ in items]
-    fr = [_reward_fractions(require_dataset(s, func), window_frames, cell_types, func) for _, s in items]
-    nan_sessions = [f"{name}: {int(f.isnull().sum())}" for name, f in zip(names, fr) if f.isnull().any()]
+    fr = [
+        _reward_fractions(require_dataset(s, func), window_frames, cell_types, func)
+        for _, s in items
+    ]
+    nan_sessions = [
+        f"{name}: {int(f.isnull().sum())}" for name, f in zip(names, fr) if f.isnull().any()
+    ]
     table = xr.concat(fr, dim="session", join="outer").assign_coords(session=names)
     vals = table.values
     n = len(items)
@@ -501,8 +548,10 @@ def population_similarity(
     late_m = (number >= late[0]) & (number <= late[1])
     reasons = []
     if nan_sessions:
-        reasons.append("units with NaN traces left out (NaN activity_fraction) per session: "
-                       + ", ".join(nan_sessions))
+        reasons.append(
+            "units with NaN traces left out (NaN activity_fraction) per session: "
+            + ", ".join(nan_sessions)
+        )
 
     def mean_pairs(a: NDArray[np.bool_], b: NDArray[np.bool_], label: str) -> float:
         block = sim[np.ix_(a, b)]
@@ -523,8 +572,13 @@ def population_similarity(
             "early_late_similarity": ((), mean_pairs(e, late_m, "early_late_similarity")),
         },
         coords={"session": names, "session_b": names},
-        attrs={"analysis": func, "window_frames": int(window_frames), "early": list(early),
-               "late": list(late), "cell_types": None if cell_types is None else list(cell_types)},
+        attrs={
+            "analysis": func,
+            "window_frames": int(window_frames),
+            "early": list(early),
+            "late": list(late),
+            "cell_types": None if cell_types is None else list(cell_types),
+        },
     )
     if reasons:
         out.attrs["nan_reason"] = "; ".join(reasons)

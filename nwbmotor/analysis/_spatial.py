@@ -109,7 +109,10 @@ def spatial_clustering(
     """
     func = "spatial_clustering"
     if not isinstance(classification, xr.Dataset):
-        raise NwbMotorTypeError(f"{func}: expected the Dataset of classify_movement_related, got {type(classification).__name__}")
+        raise NwbMotorTypeError(
+            f"{func}: expected the Dataset of classify_movement_related, "
+            f"got {type(classification).__name__}"
+        )
     if kind not in classification:
         raise NwbMotorValueError(f"{func}: classification has no variable {kind!r}")
     n = classification.sizes["unit"]
@@ -121,23 +124,44 @@ def spatial_clustering(
             )
         xy = np.c_[classification["unit_x"].values, classification["unit_y"].values].astype(float)
     else:
-        xy = np.asarray(positions.transpose("unit", ...).values, float).reshape(positions.sizes["unit"], -1)
+        xy = np.asarray(positions.transpose("unit", ...).values, float).reshape(
+            positions.sizes["unit"], -1
+        )
     if xy.shape[0] != n:
-        raise NwbMotorValueError(f"{func}: positions have {xy.shape[0]} units, classification has {n}; lengths must match")
+        raise NwbMotorValueError(
+            f"{func}: positions have {xy.shape[0]} units, classification has {n}; "
+            f"lengths must match"
+        )
     member = np.asarray(classification[kind].values, bool)
-    pool = (np.isfinite(classification["p_value"].values) if "p_value" in classification
-            else np.ones(n, bool))
+    pool = (
+        np.isfinite(classification["p_value"].values)
+        if "p_value" in classification
+        else np.ones(n, bool)
+    )
     if not np.isfinite(xy[pool]).all():
         raise NwbMotorValueError(f"{func}: positions of tested cells contain NaN")
     k = int((member & pool).sum())
-    attrs: dict[str, Any] = {"analysis": func, "kind": kind, "n_shuffles": int(n_shuffles),
-                             "interval": float(interval), "seed": int(seed),
-                             "n_pool": int(pool.sum()),
-                             "session_id": classification.attrs.get("session_id", "")}
-    nan = dict(mean_distance=np.nan, shuffle_mean=np.nan, shuffle_low=np.nan,
-               shuffle_high=np.nan, p_value=np.nan)
+    attrs: dict[str, Any] = {
+        "analysis": func,
+        "kind": kind,
+        "n_shuffles": int(n_shuffles),
+        "interval": float(interval),
+        "seed": int(seed),
+        "n_pool": int(pool.sum()),
+        "session_id": classification.attrs.get("session_id", ""),
+    }
+    nan = dict(
+        mean_distance=np.nan,
+        shuffle_mean=np.nan,
+        shuffle_low=np.nan,
+        shuffle_high=np.nan,
+        p_value=np.nan,
+    )
     if k < 2 or pool.sum() <= k:
-        attrs["nan_reason"] = f"{k} cells of class {kind!r} among {int(pool.sum())} tested: need >= 2 and fewer than all"
+        attrs["nan_reason"] = (
+            f"{k} cells of class {kind!r} among {int(pool.sum())} tested: "
+            f"need >= 2 and fewer than all"
+        )
         vals, clustered = nan, False
     else:
         d = squareform(pdist(xy[pool]))
@@ -145,8 +169,13 @@ def spatial_clustering(
         obs = float(d[np.ix_(idx, idx)].sum() / (k * (k - 1)))
         null = mean_pairwise_distance_null(d, k, n_shuffles, np.random.default_rng(seed))
         lo, hi = np.quantile(null, [(1 - interval) / 2, 1 - (1 - interval) / 2])
-        vals = dict(mean_distance=obs, shuffle_mean=float(null.mean()), shuffle_low=float(lo),
-                    shuffle_high=float(hi), p_value=float((np.sum(null <= obs) + 1) / (n_shuffles + 1)))
+        vals = dict(
+            mean_distance=obs,
+            shuffle_mean=float(null.mean()),
+            shuffle_low=float(lo),
+            shuffle_high=float(hi),
+            p_value=float((np.sum(null <= obs) + 1) / (n_shuffles + 1)),
+        )
         clustered = bool(obs < lo)
     units = {"units": "um"}
     return xr.Dataset(

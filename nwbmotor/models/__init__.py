@@ -8,7 +8,7 @@ stored session's networks again.
 
 - ``gain-modulation``: Stroud, Porter, Hennequin & Vogels (2018), see
   :func:`run_gain_modulation`.
-- ``modular-rnn``: Feulner et al. (2022), see ``nwbmotor.models._modular_rnn``.
+- ``modular-rnn``: Feulner et al. (2022), see :func:`run_modular_rnn`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from nwbmotor.models._gain_modulation import (
     make_movement_target,
     most_amplified_state,
     movement_error,
-    run_gain_modulation,
     simulate_gain_network,
     spectral_abscissa,
 )
+from nwbmotor.models._modular_rnn import ModularRnnOptions, run_modular_rnn, simulate_snapshot
+from nwbmotor.models._gain_study import run_gain_modulation
+from nwbmotor.models._modular_rnn import run_modular_rnn
 from nwbmotor.models._nwb import (
     add_model_session,
     model_metadata,
@@ -62,6 +64,9 @@ __all__ = [
     "interpolate_gains",
     "learn_gains",
     "make_movement_target",
+    "ModularRnnOptions",
+    "run_modular_rnn",
+    "simulate_snapshot",
     "model_metadata",
     "model_session_to_nwbfile",
     "most_amplified_state",
@@ -69,6 +74,7 @@ __all__ = [
     "read_model_session",
     "resimulate",
     "run_gain_modulation",
+    "run_modular_rnn",
     "simulate",
     "simulate_gain_network",
     "spectral_abscissa",

@@ -16,13 +16,16 @@ Network construction (:func:`build_stability_optimized_network`)
     spectral radius ``radius``, no autapses) is made stable by gradient descent on a
     *smoothed spectral abscissa* of ``W``: ``s(W) = T log sum_i exp(Re lambda_i / T)``,
     whose gradient is ``Re(V^-T diag(softmax(Re lambda / T)) V^T)`` (eigenvectors ``V``;
-    first-order eigenvalue perturbation). Only the inhibitory columns move, clipped to
+    first-order eigenvalue perturbation). Only the inhibitory columns move (any entry,
+    so absent I connections and inhibitory self-connections may appear), clipped to
     stay <= 0 (E >= 0 is never touched), until the true spectral abscissa is below
     ``target_abscissa`` (0.15). This is a cheaper stand-in for Hennequin et al.'s (2014)
     Lyapunov-based smoothed abscissa with the same constraints; on this machine it needs
     ~200 eigendecompositions of a 200 x 200 matrix.
 
 Integration: forward Euler, ``dt`` = 5 ms by default (tau / 40), 500 ms per movement.
+The whole study (readout, learning, primitives, speed) is
+:func:`nwbmotor.models.run_gain_modulation` (``_gain_study.py``).
 The initial state is the most amplified direction of the linearised network (top
 eigenvector of its observability Gramian), scaled to ``x0_scale`` at its largest entry.
 """
@@ -50,7 +53,6 @@ __all__ = [
     "make_movement_target",
     "most_amplified_state",
     "movement_error",
-    "run_gain_modulation",
     "simulate_gain_network",
     "spectral_abscissa",
 ]
@@ -353,6 +355,7 @@ def learn_gains(
     tau: float = 0.2,
     dt: float = 0.005,
     n_exc: int | None = None,
+    gain_bounds: tuple[float, float] | None = None,
     progress: Callable[[int], Any] | None = None,
 ) -> GainLearningResult:
     """Learn gain patterns for ``targets`` with the reward-based rule of Stroud et al.
@@ -383,8 +386,11 @@ def learn_gains(
     noise_std : float, default 0.001
     filter_old : float, default 0.3
         Weight of the old value in the low-pass filters.
+    gain_bounds : (float, float), optional
+        Clip the gains to this range after every update (none by default, as in the
+        paper).
     progress : callable, optional
-        Called with the number of iterations done (every 50).
+        Called with the number of iterations done (at 0, every 50, and at the end).
 
     Returns
     -------
@@ -420,6 +426,8 @@ def learn_gains(
         e_bar, g_bar = e.copy(), g.copy()
         best_e, best_g = e.copy(), g.copy()
         history = np.empty((n_iterations, batch))
+        if progress is not None:
+            progress(0)
         for it in range(n_iterations):
             e = errors_of(g)
             history[it] = e
@@ -430,7 +438,9 @@ def learn_gains(
             reward = np.sign(e_bar - e)[:, None]
             xi = rng.normal(0.0, noise_std, (batch, n_groups))[:, groups]
             g = g + reward * (g - g_bar) + xi
-            if progress is not None and (it + 1) % 50 == 0:
+            if gain_bounds is not None:
+                g = np.clip(g, gain_bounds[0], gain_bounds[1])
+            if progress is not None and ((it + 1) % 50 == 0 or it + 1 == n_iterations):
                 progress(it + 1)
     return GainLearningResult(best_gains=best_g, best_error=best_e, initial_error=initial, errors=history)
 
@@ -442,7 +452,8 @@ def combine_gain_patterns(
 
     The new movement is written as the baseline movement (gains 1) plus a combination
     of the library's changes, ``target - z_1 ~ sum_k c_k (z_k - z_1)`` (least squares),
-    and the same combination is applied to the gains: ``g = 1 + sum_k c_k (g_k - 1)``.
+    and the same combination is applied to the gains: ``g = 1 + sum_k c_k (g_k - 1)``
+    (clipped at 0: a gain is never negative).
     Near gains of 1 the output is close to linear in the gains, so the assembled
     pattern produces approximately the combined movement without new learning.
 
@@ -468,7 +479,7 @@ def combine_gain_patterns(
     """
     deltas = library_outputs - baseline_output
     coef, *_ = np.linalg.lstsq(deltas.T, target - baseline_output, rcond=None)
-    return 1.0 + coef @ (library_gains - 1.0), coef
+    return np.maximum(1.0 + coef @ (library_gains - 1.0), 0.0), coef
 
 
 def interpolate_gains(slow: np.ndarray, fast: np.ndarray, fraction: float) -> np.ndarray:
@@ -483,191 +494,3 @@ def interpolate_gains(slow: np.ndarray, fast: np.ndarray, fraction: float) -> np
     [1.25, 1.25]
     """
     return (1.0 - fraction) * np.asarray(slow) + fraction * np.asarray(fast)
-
-
-def run_gain_modulation(
-    seed: int = 0,
-    *,
-    n_exc: int = 100,
-    n_inh: int = 100,
-    n_groups: int | None = None,
-    n_iterations: int = 3000,
-    n_primitives: int = 2,
-    speed: float = 1.5,
-    tau: float = 0.2,
-    dt: float = 0.005,
-    duration: float = 0.5,
-    x0_scale: float = 25.0,
-    ridge: float = 1e3,
-    noise_std: float = 0.001,
-    radius: float = 10.0,
-    progress: Callable[[str, int, int], Any] | None = None,
-):
-    """Run the whole gain-modulation study and return it as a :class:`ModelSession`.
-
-    Builds the stability-optimised network, fits the readout to an initial target
-    (gains 1), then learns, in one batch, gain patterns for a novel target, for
-    ``n_primitives`` library movements and for the initial movement played ``speed``
-    times faster. From those it assembles a combined movement from the library
-    (:func:`combine_gain_patterns`) and an intermediate speed (:func:`interpolate_gains`).
-
-    Trials (one 500 ms movement each; ``go_time`` 0 = movement onset; extra columns
-    ``error`` (E against the trial's target) and ``speed``):
-
-    ========  ===============  ============================================
-    phase     network          target
-    ========  ===============  ============================================
-    before    initial          initial (0); novel (1); combination (2 + k)
-    after     novel            novel (1)
-    primitive primitive-<i>    library movement i (2 + i)
-    combined  combined         combination (2 + k)
-    speed     initial / speed-0.50 / fast   initial at 1x / (1+speed)/2 x / speed x
-    ========  ===============  ============================================
-
-    Parameters
-    ----------
-    seed : int
-        Seeds everything; the same seed gives the same session.
-    n_exc, n_inh : int, default 100, 100
-        Network size (the paper's N = 200).
-    n_groups : int, optional
-        Modulatory groups, units assigned at random in equal numbers; default one group
-        per unit (neuron-specific). The paper's grouped case is 40.
-    n_iterations : int, default 5000
-        Gain-learning iterations (the paper's value).
-    n_primitives : int, default 3
-        Library movements learned as primitives.
-    speed : float, default 1.5
-        Speed factor of the fast version of the initial movement.
-    progress : callable, optional
-        ``progress(stage, done, total)``.
-
-    Returns
-    -------
-    ModelSession
-
-    Examples
-    --------
-    >>> s = run_gain_modulation(0, n_exc=10, n_inh=10, n_iterations=20, n_primitives=2, radius=3.0)
-    >>> s.model, s.n_units, sorted(set(s.trials["phase"].tolist()))
-    ('gain-modulation', 20, ['after', 'before', 'combined', 'primitive', 'speed'])
-    """
-    from nwbmotor.models._session import ModelSession, NetworkSnapshot
-
-    if n_primitives < 1:
-        raise NwbMotorValueError(f"run_gain_modulation: n_primitives expected >= 1, got {n_primitives}")
-    rng = np.random.default_rng(seed)
-    n = n_exc + n_inh
-    n_groups = n if n_groups is None else int(n_groups)
-    if not 1 <= n_groups <= n:
-        raise NwbMotorValueError(f"run_gain_modulation: n_groups expected 1..{n}, got {n_groups}")
-    n_steps = int(round(duration / dt))
-    report = progress or (lambda stage, done, total: None)
-
-    w = build_stability_optimized_network(
-        n_exc, n_inh, rng=rng, radius=radius, progress=lambda k: report("network", k, 0)
-    )
-    x0 = most_amplified_state(w, x0_scale)
-    groups = rng.permutation(np.arange(n) % n_groups)
-    ones = np.ones(n)
-
-    def run(gains: np.ndarray) -> np.ndarray:
-        with single_threaded_blas():
-            return simulate_gain_network(w, x0, gains, n_steps=n_steps, tau=tau, dt=dt)
-
-    initial = make_movement_target(rng, n_steps, dt)
-    novel = make_movement_target(rng, n_steps, dt)
-    novel -= initial * (novel @ initial) / (initial @ initial)  # a movement unrelated to the initial one
-    novel /= novel.std()
-    primitives = np.array([make_movement_target(rng, n_steps, dt) for _ in range(n_primitives)])
-    fast = make_movement_target(rng, n_steps, dt, shape=initial, speed=speed)
-    base_rates = run(ones)
-    bias, weights = fit_readout(base_rates[:, :n_exc], initial, ridge=ridge)
-
-    def output(rates: np.ndarray) -> np.ndarray:
-        return bias + rates[..., :n_exc] @ weights
-
-    learners = ["novel", *(f"primitive-{i}" for i in range(n_primitives)), "fast"]
-    result = learn_gains(
-        w, x0, (bias, weights), np.vstack([novel, primitives, fast]), groups, rng=rng,
-        n_iterations=n_iterations, noise_std=noise_std, tau=tau, dt=dt,
-        progress=lambda k: report("gain learning", k, n_iterations),
-    )
-    learned = dict(zip(learners, result.best_gains))
-    coef_true = rng.normal(0, 1, n_primitives)
-    combination = coef_true @ primitives
-    combination /= combination.std()
-    prim_gains = np.array([learned[f"primitive-{i}"] for i in range(n_primitives)])
-    combined, _ = combine_gain_patterns(prim_gains, output(run(prim_gains)), output(base_rates), combination)
-    middle = interpolate_gains(ones, learned["fast"], 0.5)
-    mid_speed = (1 + speed) / 2
-    mid_target = make_movement_target(rng, n_steps, dt, shape=initial, speed=mid_speed)
-
-    pattern = {"initial": ones, **learned, "combined": combined, "speed-0.50": middle}
-    comb_id = 2 + n_primitives
-    fast_id, mid_id = comb_id + 1, comb_id + 2
-    plan = [  # (phase, network, target id, target, speed)
-        ("before", "initial", 0, initial, 1.0),
-        ("before", "initial", 1, novel, 1.0),
-        ("after", "novel", 1, novel, 1.0),
-        *[("primitive", f"primitive-{i}", 2 + i, primitives[i], 1.0) for i in range(n_primitives)],
-        ("before", "initial", comb_id, combination, 1.0),
-        ("combined", "combined", comb_id, combination, 1.0),
-        ("speed", "initial", 0, initial, 1.0),
-        ("speed", "speed-0.50", mid_id, mid_target, mid_speed),
-        ("speed", "fast", fast_id, fast, speed),
-    ]
-    rates = run(np.array([pattern[p[1]] for p in plan]))
-    outputs = output(rates)[..., None]
-    targets = np.array([p[3] for p in plan])[..., None]
-    n_trials = len(plan)
-    cell_type = np.array(["E"] * n_exc + ["I"] * n_inh)
-    snapshots = [
-        NetworkSnapshot(
-            phase=name, tau=tau, dt=dt, nonlinearity="gain_tanh_asymmetric",
-            nonlinearity_params={"r0": R0, "rmax": RMAX},
-            weights={"W_rec": w, "readout": weights[None, :]}, biases={"output": np.array([bias])},
-            gains=gains, gain_groups=groups, initial_state=x0,
-            connections={"readout": ("output", "network:E")},
-        )
-        for name, gains in pattern.items()
-    ]
-    iterations = np.tile(np.arange(n_iterations), len(learners))
-    log = {
-        "iteration": iterations,
-        "loss": result.errors.T.ravel(),
-        "phase": np.repeat(learners, n_iterations),
-        "noise_std": np.full(len(iterations), noise_std),
-        "n_groups": np.full(len(iterations), n_groups),
-    }
-    return ModelSession(
-        name=f"gain-modulation-seed{seed}",
-        description=(
-            f"Gain-modulation network (Stroud et al. 2018): {n_exc} E + {n_inh} I units, stability-optimised, "
-            f"tau {tau * 1e3:g} ms; readout fitted to an initial movement, gain patterns learned by reward "
-            f"({n_iterations} iterations, {n_groups} modulatory groups) for a novel movement, "
-            f"{n_primitives} primitives and a {speed:g}x faster movement."
-        ),
-        dt=dt,
-        model="gain-modulation",
-        seed=seed,
-        units={"module": np.array(["network"] * n), "cell_type": cell_type, "gain_group": groups},
-        rates=rates,
-        outputs=outputs,
-        targets=targets,
-        trials={
-            "target_id": np.array([p[2] for p in plan]),
-            "target_angle": np.full(n_trials, np.nan),
-            "perturbation": np.zeros(n_trials),
-            "phase": np.array([p[0] for p in plan]),
-            "go_time": np.zeros(n_trials),
-            "cue_time": np.full(n_trials, np.nan),
-            "network": np.array([p[1] for p in plan]),
-            "error": movement_error(outputs[..., 0], targets[..., 0]),
-            "speed": np.array([p[4] for p in plan]),
-        },
-        networks=snapshots,
-        training_log=log,
-        rate_unit="Hz",
-        output_unit="a.u.",
-    )

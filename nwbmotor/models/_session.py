@@ -22,6 +22,10 @@ Conventions
   are in table order. Common names need no entry: ``W_rec`` = (all, all),
   ``W_in`` = (all, input), ``W_out`` = (output, all).
 - Biases are keyed by endpoint (``"output"``, ``"M1"``, ``"all"``) and have its size.
+- Dynamics (what :func:`nwbmotor.models.resimulate` re-runs): forward Euler at ``dt``,
+  ``r_t = f_g(x_t)`` is ``rates[:, t]``, the output ``y_t = W_out r_t + b_out`` is
+  ``outputs[:, t]``, then ``x_{t+1} = x_t + dt/tau (-x_t + sum_W W r_t + W_in s_t + b)``
+  with ``s_t = inputs[:, t]``; ``x_0`` is the snapshot's ``initial_state``.
 - Validation happens on construction and raises :class:`~nwbmotor.NwbMotorValueError`
   naming the session, the field, the expected and the actual value.
 """
@@ -411,7 +415,7 @@ class ModelSession:
             raise NwbMotorValueError(f"{where}: field 'networks' expected unique phase labels, got {phases}")
         if "network" in self.trials:
             self.trials["network"] = self.trials["network"].astype(str)
-            bad = sorted(set(self.trials["network"]) - set(phases) - {""})
+            bad = sorted(set(self.trials["network"].tolist()) - set(phases) - {""})
             if bad:
                 raise NwbMotorValueError(
                     f"{where}: field 'trials['network']' expected '' or a phase of 'networks' {phases}, got {bad}"
@@ -442,7 +446,7 @@ class ModelSession:
             out[key] = arr
         out["module"] = out["module"].astype(str)
         out["cell_type"] = out["cell_type"].astype(str)
-        bad = sorted(set(out["cell_type"]) - {"E", "I", "unknown"})
+        bad = sorted(set(out["cell_type"].tolist()) - {"E", "I", "unknown"})
         if bad:
             raise NwbMotorValueError(f"{where}: field 'units['cell_type']' expected 'E', 'I' or 'unknown', got {bad}")
         if not np.issubdtype(out["gain_group"].dtype, np.integer):

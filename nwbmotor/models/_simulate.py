@@ -25,7 +25,7 @@ __all__ = ["MODELS", "integrate_session", "simulate", "resimulate"]
 
 #: Model name -> "module:function" returning a ModelSession (seed first, options by keyword).
 MODELS: dict[str, str] = {
-    "gain-modulation": "nwbmotor.models._gain_modulation:run_gain_modulation",
+    "gain-modulation": "nwbmotor.models._gain_study:run_gain_modulation",
     "modular-rnn": "nwbmotor.models._modular_rnn:run_modular_rnn",
 }
 
@@ -124,7 +124,10 @@ def simulate(
         options = sorted(k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY and k != "progress")
         raise NwbMotorValueError(f"simulate: model {model!r} has no option(s) {unknown}; expected among {options}")
     close: Callable[[], None] = lambda: None  # noqa: E731
-    if progress is True:
+    declared = params.get("progress")
+    if declared is not None and isinstance(declared.default, bool):  # the runner shows its own progress
+        model_options["progress"] = bool(progress)
+    elif progress is True:
         callback, close = _tqdm_progress()
         model_options["progress"] = callback
     elif callable(progress):

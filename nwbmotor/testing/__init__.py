@@ -61,7 +61,7 @@ _EXPORTS: dict[str, str] = {
     "LabSessionTruth": "nwbmotor.testing._sessions",
     "simulate_lab_session": "nwbmotor.testing._sessions",
     "simulate_model_session": "nwbmotor.testing._sessions",
-    "write_foreign_ophys_session": "nwbmotor.testing._sessions",
+    "write_foreign_ophys_session": "nwbmotor.testing._foreign",
     "write_lab_session": "nwbmotor.testing._sessions",
     "write_lab_sessions": "nwbmotor.testing._sessions",
     "write_model_session_file": "nwbmotor.testing._sessions",

@@ -36,7 +36,8 @@ class LeverTruth:
         When the force starts to rise, and when the rebound has died out, in seconds
         from the first sample.
     amplitudes : ndarray of shape (n_movements,)
-        Peak deflection of each press from its rest level, in volts.
+        Peak deflection of each press from its rest level (the largest value of its
+        profile, second pushes and tremor included), in volts.
     partial : ndarray of bool, shape (n_movements,)
         The press stays below ``reward_threshold``.
     crossing_times : ndarray of shape (n_movements,)
@@ -237,10 +238,12 @@ def synthesize_lever_trace(
     onset_idx = np.round(onsets * fs).astype(np.int64)
     offsets = np.empty(n_mov)
     crossings = np.full(n_mov, np.nan)
+    peaks = np.empty(n_mov)
     level = 0.0  # rest level relative to rest_level: the lever settles slightly differently each time
     for i in range(n_mov):
         shift = rng.normal(-0.3 * level, 0.002)
         y = _press_profile(rng, amplitudes[i], fs, durations[i], shift)
+        peaks[i] = float(np.max(np.abs(y)))  # the real peak: plateau, tremor and second pushes
         a = onset_idx[i]
         b = min(a + y.size, n)
         trace[a:b] += level + y[: b - a]
@@ -296,14 +299,15 @@ def synthesize_lever_trace(
         seg += rng.normal(0.0, noise_rms, idx.size)
     if adc_bits is not None:
         step = 2 * adc_range / 2**adc_bits
-        np.round(trace / step, out=trace)
+        trace /= step  # in place: no second copy of an hour of samples
+        np.round(trace, out=trace)
         trace *= step
         np.clip(trace, -adc_range, adc_range, out=trace)
 
     truth = LeverTruth(
         onset_times=onset_idx / fs,
         offset_times=offsets,
-        amplitudes=amplitudes,
+        amplitudes=peaks,
         partial=partial,
         crossing_times=crossings,
         reward_threshold=float(reward_threshold),

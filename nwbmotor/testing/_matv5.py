@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MatlabClassObject", "savemat_with_objects", "opaque_element"]
+__all__ = ["MatlabClassObject", "opaque_element", "savemat_with_objects"]
 
 _MI_INT8, _MI_INT32, _MI_UINT8, _MI_UINT32, _MI_MATRIX = 1, 5, 2, 6, 14
 _MX_OPAQUE, _MX_UINT32 = 17, 13

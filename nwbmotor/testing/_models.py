@@ -144,7 +144,8 @@ def write_model_npz(
 
     Arrays: ``rates[trial, time, unit]``, ``inputs``, ``outputs``, ``targets``,
     ``W_rec``, ``W_in``, ``W_out``, ``target_id``. ``overrides`` replace arrays (or add
-    them); metadata keys: model, description, dt, tau, nonlinearity, seed, go_step,
+    them; an array for a metadata key, e.g. per-trial ``phase`` or ``go_step``, becomes an
+    array); metadata keys: model, description, dt, tau, nonlinearity, seed, go_step,
     cue_step, phase.
 
     Returns
@@ -163,7 +164,7 @@ def write_model_npz(
     arrays = _generic_arrays(seed, n_trials, n_steps, n_units)
     metadata = _generic_metadata(n_trials)
     for key, value in overrides.items():
-        (metadata if key in metadata else arrays)[key] = value
+        (metadata if key in metadata and not isinstance(value, np.ndarray) else arrays)[key] = value
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
     _write_metadata(path, metadata, metadata_format)
@@ -189,7 +190,7 @@ def write_model_hdf5(
     arrays = _generic_arrays(seed, n_trials, n_steps, n_units)
     metadata = _generic_metadata(n_trials)
     for key, value in overrides.items():
-        (metadata if key in metadata else arrays)[key] = value
+        (metadata if key in metadata and not isinstance(value, np.ndarray) else arrays)[key] = value
     with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
         for key, value in arrays.items():
             f.create_dataset(key, data=value)
@@ -212,13 +213,15 @@ def _write_metadata(path: Path, metadata: dict[str, Any], fmt: str) -> None:
 
 def write_stroud_mat(
     path: str | os.PathLike[str], *, n_exc: int = 20, n_inh: int = 20, n_steps: int = 100, seed: int = 0,
-    **overrides: Any,
+    version: str = "5", **overrides: Any,
 ) -> dict[str, np.ndarray]:
-    """Write a Stroud-style MAT-file (v5) of a small E/I network.
+    """Write a Stroud-style MAT-file (v5, or v7.3 = HDF5) of a small E/I network.
 
     Variables: ``W_rec`` (N x N; first ``n_exc`` columns >= 0, the rest <= 0),
     ``initial_cond`` (N), ``readout`` (1 + n_exc: bias then weights), ``initial_target``
     and ``novel_target`` (``n_steps`` samples). ``overrides`` replace variables.
+    ``version="7.3"`` writes what MATLAB's ``save -v7.3`` writes: an HDF5 file behind a
+    512-byte MAT header, arrays stored transposed (column-major).
 
     Examples
     --------
@@ -244,9 +247,28 @@ def write_stroud_mat(
         "novel_target": np.sin(4 * np.pi * t) * np.sin(np.pi * t),
     }
     variables.update(overrides)
+    if version == "7.3":
+        _write_mat73(path, variables)
+        return variables
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
         savemat(f, variables)
     return variables
+
+
+def _write_mat73(path: str | os.PathLike[str], variables: dict[str, np.ndarray]) -> None:
+    import h5py
+
+    with atomic_output(path) as tmp:
+        with h5py.File(tmp, "w", userblock_size=512) as f:
+            for key, value in variables.items():
+                arr = np.atleast_2d(np.asarray(value, dtype=float))
+                if arr.shape[0] == 1 and np.ndim(value) == 1:
+                    arr = arr.T  # MATLAB vectors are columns
+                f.create_dataset(key, data=arr.T).attrs["MATLAB_class"] = np.bytes_("double")
+        text = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created by: nwbmotor.testing HDF5 schema 1.00 ."
+        header = text.ljust(116, b" ") + b"\x00" * 8 + b"\x00\x02" + b"IM"
+        with open(tmp, "r+b") as f:
+            f.write(header)
 
 
 def write_feulner_pickle(

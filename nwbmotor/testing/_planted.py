@@ -11,9 +11,9 @@ expands then refines, movement-locked activity and lever trajectories become mor
 reproducible, reaction times shorten.
 
 Calcium transients are GCaMP-like: rise time constant 50 ms (peak 2-4 frames after
-onset), decay 0.5-1 s, amplitudes log-normal (median 1.2 dF/F, sd 0.35 in log units) on white noise of
-0.08 dF/F unless told otherwise: a well-imaged GCaMP6 cell, where single events are
-8-30 noise sd tall.
+onset), decay 0.5-1 s, amplitudes log-normal (median 1.2 dF/F, sd 0.35 in log units)
+on white noise of 0.08 dF/F unless told otherwise: a well-imaged GCaMP6 cell, where
+single events are 8-30 noise sd tall.
 """
 
 from __future__ import annotations
@@ -76,9 +76,7 @@ def gcamp_trace(
         if last <= max(first, 0):
             continue
         dt = t[max(first, 0) : last] - onset
-        out[max(first, 0) : last] += (
-            amp * (1 - np.exp(-dt / rise_s)) * np.exp(-dt / decay_s) / peak
-        )
+        out[max(first, 0) : last] += amp * (1 - np.exp(-dt / rise_s)) * np.exp(-dt / decay_s) / peak
     return out
 
 
@@ -105,8 +103,14 @@ def _behaviour(
     trials: dict[str, list[Any]] = {
         k: []
         for k in (
-            "start_time", "stop_time", "cue_time", "movement_onset", "movement_offset",
-            "reward_time", "rewarded", "opto",
+            "start_time",
+            "stop_time",
+            "cue_time",
+            "movement_onset",
+            "movement_offset",
+            "reward_time",
+            "rewarded",
+            "opto",
         )
     }
     movements: list[tuple[float, float, int]] = []  # start, stop, trial (-1 spontaneous)
@@ -136,9 +140,14 @@ def _behaviour(
             onset = offset = reward = np.nan
             stop = cue + 3.0
         for key, val in (
-            ("start_time", start), ("stop_time", stop), ("cue_time", cue),
-            ("movement_onset", onset), ("movement_offset", offset),
-            ("reward_time", reward), ("rewarded", bool(respond)), ("opto", opto),
+            ("start_time", start),
+            ("stop_time", stop),
+            ("cue_time", cue),
+            ("movement_onset", onset),
+            ("movement_offset", offset),
+            ("reward_time", reward),
+            ("rewarded", bool(respond)),
+            ("opto", opto),
         ):
             trials[key].append(val)
         t = stop
@@ -249,10 +258,11 @@ def planted_session(
     -------
     session : xarray.Dataset
         ``activity`` (time, unit) dF/F with unit coords ``unit_id``, ``global_id``,
-        ``cell_type``, ``excluded``, ``unit_x``/``unit_y`` (µm), ``region``, ``source``; ``fluorescence``
-        (time, unit) raw F with a slow drifting baseline; ``behavior`` (time_behavior,
-        channel=['lever']); trial variables ``start_time``, ``stop_time``,
-        ``cue_time``, ``movement_onset``, ``movement_offset``, ``reward_time``,
+        ``cell_type``, ``excluded``, ``unit_x``/``unit_y`` (µm), ``region``, ``source``;
+        ``fluorescence`` (time, unit) raw F with a slow drifting baseline;
+        ``behavior`` (time_behavior, channel=['lever']); trial variables
+        ``start_time``, ``stop_time``, ``cue_time``, ``movement_onset``,
+        ``movement_offset``, ``reward_time``,
         ``rewarded``, ``cued_rewarded``, ``opto``; ``movement_start_time``,
         ``movement_stop_time``; ``epoch_start_time``, ``epoch_stop_time``.
     truth : dict
@@ -291,8 +301,12 @@ def planted_session(
         inhibitory[np.asarray(inhibitory_cells, int)] = True
 
     beh = _behaviour(
-        rng, duration, p_respond=p_respond, reaction_median_s=reaction_median_s,
-        spontaneous_rate_hz=spontaneous_rate_hz, opto_fraction=opto_fraction,
+        rng,
+        duration,
+        p_respond=p_respond,
+        reaction_median_s=reaction_median_s,
+        spontaneous_rate_hz=spontaneous_rate_hz,
+        opto_fraction=opto_fraction,
         p_respond_light=p_respond if p_respond_light is None else p_respond_light,
     )
     trials, movs = beh["trials"], beh["movements"]
@@ -370,10 +384,21 @@ def planted_session(
             "fluorescence": (("time", "unit"), fluorescence, {"units": "a.u."}),
             "behavior": (("time_behavior", "channel"), lever[:, None], {"units": "V"}),
             **{
-                name: ("trial", trials[name], {"units": "s"} if trials[name].dtype.kind == "f" else {})
+                name: (
+                    "trial",
+                    trials[name],
+                    {"units": "s"} if trials[name].dtype.kind == "f" else {},
+                )
                 for name in (
-                    "start_time", "stop_time", "cue_time", "movement_onset", "movement_offset",
-                    "reward_time", "rewarded", "cued_rewarded", "opto",
+                    "start_time",
+                    "stop_time",
+                    "cue_time",
+                    "movement_onset",
+                    "movement_offset",
+                    "reward_time",
+                    "rewarded",
+                    "cued_rewarded",
+                    "opto",
                 )
             },
             "movement_start_time": ("movement", movs[:, 0], {"units": "s"}),
@@ -386,7 +411,11 @@ def planted_session(
             "time_behavior": ("time_behavior", tb, {"units": "s"}),
             "channel": ["lever"],
             "unit_id": ("unit", cells),
-            "global_id": ("unit", cells.astype(np.int64), {"long_name": "identity across sessions"}),
+            "global_id": (
+                "unit",
+                cells.astype(np.int64),
+                {"long_name": "identity across sessions"},
+            ),
             "cell_type": ("unit", cell_type),
             "excluded": ("unit", np.zeros(n_cells, bool)),
             "unit_x": ("unit", xy[:, 0], {"units": "um"}),
@@ -481,12 +510,19 @@ def planted_learning(
         extra = int(round(frac[k] * n_cells)) - n_core
         chosen = np.concatenate([core, rng.permutation(pool)[: max(extra, 0)]])
         ds, tr = planted_session(
-            n_cells=n_cells, n_frames=n_frames, seed=seed + 1000 + k,
-            movement_cells=chosen, p_participate=participate[k],
-            timing_jitter_s=jitter[k], latencies_s=latencies,
-            lever_variability=variability[k], reaction_median_s=reaction[k],
-            inhibitory_cells=inhibitory, positions_um=positions,
-            session_id=f"day{k + 1:02d}", **session_kwargs,
+            n_cells=n_cells,
+            n_frames=n_frames,
+            seed=seed + 1000 + k,
+            movement_cells=chosen,
+            p_participate=participate[k],
+            timing_jitter_s=jitter[k],
+            latencies_s=latencies,
+            lever_variability=variability[k],
+            reaction_median_s=reaction[k],
+            inhibitory_cells=inhibitory,
+            positions_um=positions,
+            session_id=f"day{k + 1:02d}",
+            **session_kwargs,
         )
         mov[k] = tr["movement_related"]
         sessions.append(ds)

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.testing._matv5 import MatlabClassObject, savemat_with_objects
 
-__all__ = ["RigSessionTruth", "write_rig_session", "bitcode_trace"]
+__all__ = ["RigSessionTruth", "bitcode_trace", "write_rig_session"]
 
 _HIGH = 5.0  # TTL high level, volts
 
@@ -284,7 +284,7 @@ def write_rig_session(
 
     # ---- schedule on the session clock (press onsets planned; rewards follow the lever)
     t = 2.0 + rng.uniform(0, 0.5)
-    starts, cues, presses, iti_len = [], [], [], []
+    starts, cues, iti_len = [], [], []
     onsets: list[float] = []
     press_of_trial = np.full(n_trials, -1, dtype=np.int64)
     for i in range(n_trials):
@@ -352,11 +352,12 @@ def write_rig_session(
 
     # ---- Dispatcher file
     disp_path = folder / f"data_@lever2p_{experimenter}_{animal}_{date}.mat"
-    prev_end = to_disp(0.5)
+    def d(x: float) -> float:
+        return float(to_disp(x))
+
+    prev_end = d(0.5)
     events = np.empty(n_trials, dtype=object)
-    d_start = to_disp(starts_a)
     for i in range(n_trials):
-        d = lambda x: float(to_disp(x))  # noqa: E731
         states: dict[str, NDArray[np.float64]] = {
             "state_0": np.array([[prev_end, d(starts_a[i])], [d(stops[i]), d(starts[i + 1]) if i + 1 < n_trials else d(stops[i] + 0.5)]]),
             "bitcode": np.array([[d(starts_a[i]), d(code_ends[i])]]),

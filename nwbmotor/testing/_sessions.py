@@ -14,9 +14,9 @@ numpy); :func:`write_lab_session` writes them in nwbmotor's layout (see DESIGN.m
   (ndx-motor-learning ``MovementsTable``) and ``intervals/optogenetic_epochs``
   (ndx-optogenetics ``OptogeneticEpochsTable``).
 
-:func:`write_foreign_ophys_session` writes a session the way other tools do (bare
-pynwb, NeuroConv's Suite2p layouts), without anything nwbmotor adds, so that the views
-are tested on files nwbmotor did not write.
+:func:`simulate_model_session` / :func:`write_model_session_file` make a small model
+session through the model writer. Files in other tools' layouts:
+:mod:`nwbmotor.testing._foreign`.
 
 Planted truth: movement-related cells fire time-locked to movement onset (each cell at
 its own latency, with ``timing_jitter``), quiescence-related cells fire only while the
@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,12 +40,13 @@ from nwbmotor._errors import NwbMotorValueError
 if TYPE_CHECKING:
     from pynwb import NWBFile
 
+    from nwbmotor.models import ModelSession
+
 __all__ = [
     "LabSessionTruth",
     "simulate_lab_session",
     "write_lab_session",
     "write_lab_sessions",
-    "write_foreign_ophys_session",
     "simulate_model_session",
     "write_model_session_file",
 ]
@@ -363,10 +364,12 @@ def _add_lab_content(nwbfile: NWBFile, truth: LabSessionTruth, activity: Sequenc
     ps.add_column(name="cell_type", description="'excitatory' or 'inhibitory' (tdTomato in GAD-Cre mice).")
     ps.add_column(name="global_id", description="Cross-session cell id.")
     ps.add_column(name="excluded", description="True for filled or unhealthy cells to leave out of analyses.")
+    ps.add_column(name="dff_valid", description="False when the dF/F trace is invalid (holds NaN).")
     pixels = truth._pixels  # type: ignore[attr-defined]
     for i in range(truth.n_rois):
         ps.add_roi(pixel_mask=_disc_mask(*pixels[i]), cell_type=str(truth.cell_type[i]),
-                   global_id=int(truth.global_id[i]), excluded=bool(truth.excluded[i]))
+                   global_id=int(truth.global_id[i]), excluded=bool(truth.excluded[i]),
+                   dff_valid=bool(np.isfinite(truth.dff[:, i]).all()))
     region = ps.create_roi_table_region(description="Every ROI.", region=list(range(truth.n_rois)))
     traces = {"dff": ("DfOverF", DfOverF, truth.dff, "dF/F of each ROI (baseline-corrected)."),
               "fluorescence": ("Fluorescence", Fluorescence,
@@ -461,6 +464,7 @@ def write_lab_session(
     *,
     truth: LabSessionTruth | None = None,
     activity: Sequence[Literal["dff", "fluorescence", "deconvolved"]] = ("dff",),
+    backend: Literal["hdf5", "zarr"] = "hdf5",
     overwrite: bool = False,
     **simulate: object,
 ) -> LabSessionTruth:
@@ -474,6 +478,8 @@ def write_lab_session(
         A session from :func:`simulate_lab_session`; made from ``**simulate`` if omitted.
     activity : sequence of {"dff", "fluorescence", "deconvolved"}
         Which ROI traces to write.
+    backend : {"hdf5", "zarr"}
+        File format (a Zarr store is a folder).
     overwrite : bool
         Replace an existing file.
     **simulate
@@ -500,7 +506,7 @@ def write_lab_session(
         raise NwbMotorValueError(f"write_lab_session: pass either truth= or simulation parameters, got both ({sorted(simulate)})")
     nwbfile = mock_nwbfile(subject_id=truth.subject_id, session_id=truth.session_id)
     _add_lab_content(nwbfile, truth, activity)
-    truth.path = write_nwbfile(nwbfile, path, overwrite=overwrite)
+    truth.path = write_nwbfile(nwbfile, path, backend=backend, overwrite=overwrite)
     return truth
 
 
@@ -510,12 +516,17 @@ def write_lab_sessions(
     subject_id: str = "AP071",
     n_sessions: int = 3,
     seed: int = 0,
+    per_session: Sequence[Mapping[str, Any]] | None = None,
     overwrite: bool = False,
     **simulate: object,
 ) -> list[LabSessionTruth]:
     """Write several sessions of one mouse, ``sub-<id>/sub-<id>_ses-dayNN.nwb``, same cells.
 
     The ROIs keep their ``global_id`` across sessions (the same cells re-imaged).
+    ``per_session`` plants change across days: one mapping of
+    :func:`simulate_lab_session` parameters per session, over ``**simulate`` (e.g.
+    ``[{"fraction_movement_related": 0.2, "timing_jitter": 0.3}, ...]`` for a
+    population that grows and sharpens with learning).
 
     Examples
     --------
@@ -524,118 +535,18 @@ def write_lab_sessions(
     >>> [t.session_id for t in truths]
     ['day01', 'day02']
     """
+    if per_session is not None and len(per_session) != n_sessions:
+        raise NwbMotorValueError(
+            f"write_lab_sessions: per_session has {len(per_session)} entries, expected n_sessions={n_sessions}"
+        )
     out = []
     for k in range(n_sessions):
         session_id = f"day{k + 1:02d}"
         path = Path(folder) / f"sub-{subject_id}" / f"sub-{subject_id}_ses-{session_id}.nwb"
+        params = {**simulate, **(per_session[k] if per_session is not None else {})}
         out.append(write_lab_session(path, subject_id=subject_id, session_id=session_id, seed=seed * 1000 + k,
-                                     overwrite=overwrite, **simulate))
+                                     overwrite=overwrite, **params))
     return out
-
-
-def write_foreign_ophys_session(
-    path: str | os.PathLike[str],
-    *,
-    layout: Literal["suite2p-classic", "suite2p-single-container", "pynwb-timestamps"] = "suite2p-classic",
-    n_rois: int = 12,
-    n_frames: int = 600,
-    frame_rate: float = 30.0,
-    seed: int = 0,
-    overwrite: bool = False,
-) -> dict[str, np.ndarray]:
-    """Write an ophys NWB file the way other tools do, with bare pynwb (no nwbmotor layout).
-
-    Layouts
-    -------
-    ``"suite2p-classic"``
-        NeuroConv's Suite2p interface before 0.10: ``Fluorescence/RoiResponseSeries``,
-        ``Fluorescence/Neuropil``, ``Fluorescence/Deconvolved``, ``DfOverF/RoiResponseSeries``,
-        ``ImageSegmentation/PlaneSegmentation`` with image masks and ``roi_name``.
-    ``"suite2p-single-container"``
-        NeuroConv 0.10: every trace in ``Fluorescence`` (``RoiResponseSeries``, ``Neuropil``,
-        ``Deconvolved``, ``DfOverF``).
-    ``"pynwb-timestamps"``
-        A hand-made file: ``Fluorescence/RoiResponseSeries`` with explicit (jittered)
-        timestamps, no cell-type or global-id columns, and a trials table with
-        ``cue_time`` only.
-
-    Every layout has a trials table. No chunking, no compression (pynwb's defaults).
-
-    Returns
-    -------
-    dict
-        The written arrays: ``"dff"``, ``"fluorescence"``, ``"deconvolved"`` (frames, ROIs),
-        ``"timestamps"``, ``"start_time"``, ``"stop_time"``, ``"cue_time"``, ``"centroid_px"``.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> out = write_foreign_ophys_session(pathlib.Path(tempfile.mkdtemp()) / "f.nwb")
-    >>> out["dff"].shape
-    (600, 12)
-    """
-    from pynwb import NWBHDF5IO
-    from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation
-
-    from nwbmotor._io import atomic_output
-    from nwbmotor.testing._nwbfile import mock_nwbfile
-
-    rng = np.random.default_rng(seed)
-    spikes = (rng.random((n_frames, n_rois)) < 0.3 / frame_rate) * 1.0
-    dff = (_gcamp(spikes, frame_rate) + rng.normal(0, 0.05, (n_frames, n_rois))).astype(np.float32)
-    fluo = (300.0 * (1 + dff)).astype(np.float32)
-    deconv = np.clip(np.diff(dff, axis=0, prepend=0), 0, None).astype(np.float32)
-    timestamps = np.arange(n_frames) / frame_rate
-    if layout == "pynwb-timestamps":
-        timestamps = timestamps + rng.uniform(0, 0.2 / frame_rate, n_frames)
-    centroid = rng.uniform(8, 56, (n_rois, 2))
-
-    nwbfile = mock_nwbfile(subject_id="foreign01", session_id="s1")
-    plane = _imaging_plane(nwbfile, frame_rate, grid_spacing=False)
-    ophys = nwbfile.create_processing_module(name="ophys", description="optical physiology processed data")
-    seg = ImageSegmentation()
-    ophys.add(seg)
-    ps = seg.create_plane_segmentation(name="PlaneSegmentation", description="Segmented ROIs", imaging_plane=plane)
-    if layout != "pynwb-timestamps":
-        ps.add_column(name="roi_name", description="The unique identifier for each ROI.")
-    yy, xx = np.mgrid[0:64, 0:64]
-    for i in range(n_rois):
-        mask = (((xx - centroid[i, 0]) ** 2 + (yy - centroid[i, 1]) ** 2) <= 9).astype(np.float32)
-        kw = {"roi_name": str(i)} if layout != "pynwb-timestamps" else {}
-        ps.add_roi(image_mask=mask, id=100 + i, **kw)
-    centroid_px = np.array([[np.average(xx, weights=(((xx - c[0]) ** 2 + (yy - c[1]) ** 2) <= 9)),
-                             np.average(yy, weights=(((xx - c[0]) ** 2 + (yy - c[1]) ** 2) <= 9))] for c in centroid])
-    region = ps.create_roi_table_region(description="The ROIs for ImagingPlane.", region=list(range(n_rois)))
-
-    def series(container, name, data):
-        time = {"timestamps": timestamps} if layout == "pynwb-timestamps" else {"rate": frame_rate, "starting_time": 0.0}
-        container.create_roi_response_series(name=name, data=data, unit="n.a.", rois=region, **time)
-
-    fl = Fluorescence(name="Fluorescence")
-    ophys.add(fl)
-    series(fl, "RoiResponseSeries", fluo)
-    if layout == "suite2p-classic":
-        series(fl, "Neuropil", (0.7 * fluo).astype(np.float32))
-        series(fl, "Deconvolved", deconv)
-        df = DfOverF(name="DfOverF")
-        ophys.add(df)
-        series(df, "RoiResponseSeries", dff)
-    elif layout == "suite2p-single-container":
-        series(fl, "Neuropil", (0.7 * fluo).astype(np.float32))
-        series(fl, "Deconvolved", deconv)
-        series(fl, "DfOverF", dff)
-    elif layout != "pynwb-timestamps":
-        raise NwbMotorValueError(f"write_foreign_ophys_session: unknown layout {layout!r}")
-
-    nwbfile.add_trial_column(name="cue_time", description="Cue onset, in s.")
-    duration = n_frames / frame_rate
-    starts = np.arange(1.0, duration - 3.0, 3.0)
-    for s in starts:
-        nwbfile.add_trial(start_time=float(s), stop_time=float(s + 2.5), cue_time=float(s + 0.5))
-    with atomic_output(path, overwrite=overwrite) as tmp, NWBHDF5IO(str(tmp), mode="w") as io:
-        io.write(nwbfile)
-    return {"dff": dff, "fluorescence": fluo, "deconvolved": deconv, "timestamps": timestamps,
-            "start_time": starts, "stop_time": starts + 2.5, "cue_time": starts + 0.5, "centroid_px": centroid_px}
 
 
 def simulate_model_session(
@@ -648,7 +559,7 @@ def simulate_model_session(
     rotation: float = 0.0,
     seed: int = 0,
     name: str = "toy-centre-out",
-) -> Any:
+) -> ModelSession:
     """A small simulated centre-out session as a ``nwbmotor.models.ModelSession``.
 
     Two modules ("PMd", "M1"), 80 % excitatory units; a random rate network
@@ -714,48 +625,10 @@ def write_model_session_file(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> p = write_model_session_file(pathlib.Path(tempfile.mkdtemp()) / "m.nwb", n_units=8)  # doctest: +SKIP
+    >>> p = write_model_session_file(pathlib.Path(tempfile.mkdtemp()) / "m.nwb", n_units=8)
+    >>> p.exists()
+    True
     """
-    from nwbmotor import models
+    from nwbmotor.models import write_model_session
 
-    session = simulate_model_session(**simulate)
-    writer = getattr(models, "write_model_session", None)
-    if writer is None:
-        return _write_model_fallback(session, Path(path), overwrite=overwrite)
-    writer(session, path, overwrite=overwrite)
-    return Path(path)
-
-
-def _write_model_fallback(session: Any, path: Path, *, overwrite: bool) -> Path:
-    # Used only until nwbmotor.models.write_model_session exists: the layout of spec_model.py.
-    from pynwb import TimeSeries
-
-    from nwbmotor._write import write_nwbfile
-    from nwbmotor.extensions import ModelRateSeries, ModelUnitsTable
-    from nwbmotor.testing._nwbfile import mock_nwbfile
-
-    nwbfile = mock_nwbfile(subject_id=session.name, session_id=session.trials["phase"][0])
-    module = nwbfile.create_processing_module(name="model", description="A simulated network.")
-    units = ModelUnitsTable(name="units", description="Units of the network.")
-    for i in range(session.n_units):
-        units.add_row(module=str(session.units["module"][i]), cell_type=str(session.units["cell_type"][i]),
-                      gain_group=int(session.units["gain_group"][i]))
-    module.add(units)
-    flat = session.rates.reshape(-1, session.n_units)
-    region = units.create_region(name="units", region=list(range(session.n_units)), description="All units.")
-    module.add(ModelRateSeries(name="rates", data=flat, units=region, unit=session.rate_unit, rate=1 / session.dt,
-                               starting_time=0.0, description="Unit rates."))
-    for name in ("outputs", "targets", "inputs"):
-        arr = getattr(session, name)
-        module.add(TimeSeries(name=name, data=arr.reshape(-1, arr.shape[-1]), unit="a.u.", rate=1 / session.dt,
-                              starting_time=0.0, description=f"Network {name}."))
-    tr = session.trials
-    for col in ("target_id", "target_angle", "perturbation", "phase", "go_time", "cue_time"):
-        nwbfile.add_trial_column(name=col, description=f"{col} of the trial.")
-    T = session.trial_duration
-    for i in range(session.n_trials):
-        nwbfile.add_trial(start_time=i * T, stop_time=(i + 1) * T, target_id=int(tr["target_id"][i]),
-                          target_angle=float(tr["target_angle"][i]), perturbation=float(tr["perturbation"][i]),
-                          phase=str(tr["phase"][i]), go_time=i * T + float(tr["go_time"][i]),
-                          cue_time=i * T + float(tr["cue_time"][i]))
-    return write_nwbfile(nwbfile, path, overwrite=overwrite)
+    return write_model_session(simulate_model_session(**simulate), path, overwrite=overwrite)

@@ -1,4 +1,4 @@
-"""Session views: NWB files (imaging or model) as lazy xarray objects with one vocabulary.
+"""Session views: NWB files (imaging or model; HDF5 or Zarr) as lazy xarray objects with one vocabulary.
 
 ``open_session`` (also ``xr.open_dataset(path, engine="nwbmotor")``) gives one
 Dataset; ``open_sessions`` a DataTree of subjects and sessions; ``align_units`` lines

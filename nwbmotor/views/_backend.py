@@ -19,6 +19,7 @@ from xarray.core import indexing
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.views import _layout
 from nwbmotor.views._lazy import H5_LOCK, NwbDatasetArray, StackedArray
+from nwbmotor.views._zarrfile import ZarrFile, is_zarr_store
 
 __all__ = ["NwbMotorBackendEntrypoint", "open_nwb_dataset"]
 
@@ -36,10 +37,9 @@ def _check_path(filename_or_obj: Any) -> Path:
     if not path.exists():
         raise NwbMotorValueError(f"{path}: no such file")
     if path.is_dir():
-        raise NwbMotorValueError(
-            f"{path}: a folder (Zarr store?); the session view reads NWB HDF5 files. "
-            "Export it to HDF5 (pynwb NWBHDF5IO.export) to open it here"
-        )
+        if is_zarr_store(path):
+            return path
+        raise NwbMotorValueError(f"{path}: a folder that is not a Zarr store; expected an NWB file (HDF5 or Zarr)")
     import h5py
 
     if not h5py.is_hdf5(path):
@@ -76,10 +76,14 @@ def open_nwb_dataset(
 
     path = _check_path(filename_or_obj)
     lock = H5_LOCK if lock is None or lock is True else lock
-    manager = CachingFileManager(h5py.File, str(path), mode="r")
+    opener = ZarrFile if is_zarr_store(path) else h5py.File
+    manager = CachingFileManager(opener, str(path), mode="r")
     try:
         with lock:
-            f = manager.acquire()
+            try:
+                f = manager.acquire()
+            except (OSError, ValueError, KeyError) as exc:
+                raise NwbMotorValueError(f"{path}: the file cannot be opened ({exc}); is it truncated?") from None
             ds = _build(f, manager, lock, activity, series)
     except Exception:
         manager.close()

@@ -1,6 +1,8 @@
-"""Where things live in an NWB file, read with h5py: the view layer's knowledge of NWB.
+"""Where things live in an NWB file: the view layer's knowledge of NWB.
 
-Everything here works on an open ``h5py.File`` and reads only small things (times,
+Everything here works on an open ``h5py.File`` (or an NWB Zarr store through
+:class:`nwbmotor.views._zarrfile.ZarrFile`, which speaks the same subset of h5py's API)
+and reads only small things (times,
 tables, ROI columns); the large arrays are described (path, shape, dtype) for the lazy
 arrays of :mod:`nwbmotor.views._lazy`. Objects are found by their ``neurodata_type``
 attributes and names, so files written by pynwb, NeuroConv or nwbmotor all open.
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
+from nwbmotor.views._zarrfile import scalar
 
 __all__ = [
     "ACTIVITY_KINDS",
@@ -78,12 +81,10 @@ def _ntype(obj: Any) -> str:
 
 
 def _groups(obj: Any) -> list[tuple[str, Any]]:
-    import h5py
-
     out = []
     for name in obj:
         item = obj.get(name)
-        if isinstance(item, h5py.Group):
+        if item is not None and not hasattr(item, "shape"):  # a group, not a dataset
             out.append((name, item))
     return out
 
@@ -203,7 +204,7 @@ def series_time(f: Any, path: str, n: int) -> np.ndarray:
     rate = float(st.attrs.get("rate", np.nan))
     if not np.isfinite(rate) or rate <= 0:
         raise NwbMotorValueError(f"{f.filename}: {path}/starting_time has rate {rate}; expected a positive number of Hz")
-    return float(st[()]) + np.arange(n, dtype=np.float64) / rate
+    return float(scalar(st[()])) + np.arange(n, dtype=np.float64) / rate
 
 
 def _column(f: Any, table: Any, name: str, n_rows: int, notes: list[str]) -> np.ndarray | None:
@@ -275,9 +276,13 @@ def _region_rows(f: Any, group: Any, field: str, n_units: int) -> tuple[Any, np.
     region = group[field]
     rows = np.asarray(region[()], dtype=np.int64)
     if rows.shape != (n_units,):
+        n_rows = rows.shape[0] if rows.ndim else 0
+        hint = ""
+        if "data" in group and group["data"].ndim == 2 and group["data"].shape[0] == n_rows:
+            hint = " (the data look transposed: NWB stores (time, ROI), this file (ROI, time))"
         raise NwbMotorValueError(
-            f"{f.filename}: {group.name}/{field} lists {rows.shape[0] if rows.ndim else 0} rows but data has "
-            f"{n_units} columns; mismatched lengths"
+            f"{f.filename}: {group.name}/{field} lists {n_rows} rows but data has {n_units} columns; "
+            f"mismatched lengths{hint}"
         )
     ref = region.attrs.get("table")
     try:
@@ -371,7 +376,8 @@ def unit_coords(f: Any, info: SeriesInfo) -> tuple[dict[str, tuple[str, np.ndarr
     cols: dict[str, np.ndarray] = {}
     notes: list[str] = []
     if table is not None:
-        for name in ("cell_type", "global_id", "excluded", "input_source", "module", "gain_group", "region"):
+        for name in ("cell_type", "global_id", "excluded", "input_source", "module", "gain_group", "region",
+                     "dff_valid", "iscell"):
             if name in table:
                 values = _column(f, table, name, table["id"].shape[0], notes)
                 if values is not None:
@@ -395,7 +401,7 @@ def unit_coords(f: Any, info: SeriesInfo) -> tuple[dict[str, tuple[str, np.ndarr
         plane = None
         if table is not None and "imaging_plane" in table:
             plane = table["imaging_plane"]
-        location = _s(plane["location"][()]) if plane is not None and "location" in plane else "unknown"
+        location = _s(scalar(plane["location"][()])) if plane is not None and "location" in plane else "unknown"
         region = cols.get("region", np.full(n_units, location))
         coords["region"] = ("unit", np.asarray(region, dtype=str), {})
         excluded = cols.get("excluded")
@@ -403,6 +409,11 @@ def unit_coords(f: Any, info: SeriesInfo) -> tuple[dict[str, tuple[str, np.ndarr
                               {"long_name": "excluded from analyses (filled or unhealthy cell)"})
         if "input_source" in cols:
             coords["input_source"] = ("unit", np.asarray(cols["input_source"], dtype=str), {})
+        if "dff_valid" in cols:
+            coords["dff_valid"] = ("unit", cols["dff_valid"].astype(bool),
+                                   {"long_name": "False when the dF/F baseline failed (NaN trace, >= 95 % active frames)"})
+        if "iscell" in cols:
+            coords["iscell"] = ("unit", cols["iscell"].astype(bool), {"long_name": "Suite2p cell classifier label"})
         cent = _centroids(f, table, rows) if table is not None else None
         if cent is not None:
             size = _pixel_size_um(plane)
@@ -440,7 +451,7 @@ def find_behavior(f: Any) -> list[SeriesInfo]:
 def _same_clock(f: Any, a: str, b: str) -> bool:
     ga, gb = f[a], f[b]
     if "starting_time" in ga and "starting_time" in gb:
-        return (float(ga["starting_time"][()]) == float(gb["starting_time"][()])
+        return (float(scalar(ga["starting_time"][()])) == float(scalar(gb["starting_time"][()]))
                 and float(ga["starting_time"].attrs["rate"]) == float(gb["starting_time"].attrs["rate"]))
     if "timestamps" in ga and "timestamps" in gb:
         return ga["timestamps"].shape == gb["timestamps"].shape
@@ -458,7 +469,7 @@ def find_model_series(f: Any, name: str) -> SeriesInfo | None:
 def session_attrs(f: Any) -> dict[str, Any]:
     """Session-level metadata for a view's ``attrs``."""
     def get(path: str) -> str | None:
-        return _s(f[path][()]) if path in f else None
+        return _s(scalar(f[path][()])) if path in f else None
 
     attrs = {
         "session_id": get("general/session_id") or "",

@@ -29,14 +29,24 @@ import numpy as np
 from xarray.backends import BackendArray
 from xarray.core import indexing
 
-__all__ = ["NwbDatasetArray", "StackedArray", "read_outer", "H5_LOCK"]
+__all__ = ["NwbDatasetArray", "StackedArray", "read_outer", "read_rows", "H5_LOCK"]
 
 from xarray.backends.locks import HDF5_LOCK as H5_LOCK  # noqa: E402  (a SerializableLock shared with h5netcdf)
 
+#: Above this many bytes, a sparse selection of unchunked data is read run by run, not as its bounding box.
+_BOX_LIMIT = 64_000_000
 _FILTER_DEFLATE = 1
 _FILTER_SHUFFLE = 2
 _POOL: concurrent.futures.ThreadPoolExecutor | None = None
 _POOL_GUARD = threading.Lock()
+
+
+def _forget_pool() -> None:  # a forked child must not use the parent's threads
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _pool() -> concurrent.futures.ThreadPoolExecutor:
@@ -124,6 +134,8 @@ def read_outer(dset: Any, key: Sequence[Any], lock: Any = H5_LOCK) -> np.ndarray
         Of shape ``(len(selection_0), len(selection_1), ...)``.
     """
     shape = dset.shape
+    if hasattr(dset, "read_outer"):  # a Zarr array: zarr decodes its own chunks
+        return np.asarray(dset.read_outer(tuple(key)))
     sel = [_as_index(k, n) for k, n in zip(key, shape, strict=True)]
     uniq, inverse = zip(*(np.unique(s, return_inverse=True) for s in sel), strict=True)
     codes = _filters(dset)
@@ -141,8 +153,22 @@ def _read_h5py(dset: Any, uniq: Sequence[np.ndarray], lock: Any) -> np.ndarray:
     out_shape = tuple(u.size for u in uniq)
     if any(n == 0 for n in out_shape):
         return np.empty(out_shape, dset.dtype)
+    bounds = tuple(slice(int(u[0]), int(u[-1]) + 1) for u in uniq)
+    box = int(np.prod([b.stop - b.start for b in bounds])) * dset.dtype.itemsize
+    if dset.ndim and box > _BOX_LIMIT and box > 4 * int(np.prod(out_shape)) * dset.dtype.itemsize:
+        # sparse rows of a large dataset: read each run of consecutive rows, not the whole box
+        first = uniq[0]
+        cuts = np.flatnonzero(np.diff(first) != 1) + 1
+        parts = []
+        for run in np.split(first, cuts):
+            with lock:
+                parts.append(np.asarray(dset[(slice(int(run[0]), int(run[-1]) + 1),) + bounds[1:]]))
+        block = np.concatenate(parts, axis=0)
+        local = (np.arange(first.size),) + tuple(u - u[0] for u in uniq[1:])
+        if all(isinstance(_runs(x), slice) for x in local):
+            return block
+        return block[np.ix_(*local)]
     with lock:
-        bounds = tuple(slice(int(u[0]), int(u[-1]) + 1) for u in uniq)
         block = dset[bounds] if dset.ndim else dset[()]
     local = tuple(u - u[0] for u in uniq)
     if all(isinstance(_runs(x), slice) for x in local):
@@ -188,6 +214,92 @@ def _read_chunks(dset: Any, uniq: Sequence[np.ndarray], codes: list[int], lock: 
     return out
 
 
+def read_rows(dset: Any, rows: np.ndarray, cols: Any, lock: Any = H5_LOCK) -> np.ndarray:
+    """``dset[rows][:, cols]`` for a 2-D dataset and rows of any shape, in one pass over the chunks.
+
+    Each needed chunk is inflated once (on the thread pool) and its rows are copied
+    straight to their places in the result, so windows around many events (a trial
+    alignment) cost one read of the chunks they touch and no intermediate copy.
+
+    Parameters
+    ----------
+    dset : h5py.Dataset of 2 dimensions
+    rows : ndarray of int
+        Row indices (any shape; repeats allowed, order free).
+    cols : slice or ndarray of int
+        Columns to keep.
+
+    Returns
+    -------
+    ndarray of shape ``rows.shape + (n_cols,)``
+    """
+    flat = np.asarray(rows, dtype=np.int64).ravel()
+    if flat.size and (flat.min() < -dset.shape[0] or flat.max() >= dset.shape[0]):
+        raise IndexError(f"row index out of range for {dset.shape[0]} rows")
+    flat = np.where(flat < 0, flat + dset.shape[0], flat)
+    col_idx = _as_index(cols, dset.shape[1])
+    codes = _filters(dset)
+    if codes is None or dset.ndim != 2 or not flat.size or not col_idx.size:
+        uniq, inv = np.unique(flat, return_inverse=True)
+        block = read_outer(dset, (uniq, col_idx), lock) if uniq.size else np.empty((0, col_idx.size), dset.dtype)
+        return block[inv.reshape(-1)].reshape(np.shape(rows) + (col_idx.size,))
+    ucols, cinv = np.unique(col_idx, return_inverse=True)
+    order = np.argsort(flat, kind="stable")
+    srt = flat[order]
+    ct, cu = dset.chunks
+    out = np.empty((flat.size, ucols.size), dset.dtype)
+    tid = srt // ct
+    t_starts = np.flatnonzero(np.r_[True, tid[1:] != tid[:-1]])
+    t_stops = np.r_[t_starts[1:], srt.size]
+    uid = ucols // cu
+    u_starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
+    u_stops = np.r_[u_starts[1:], ucols.size]
+    dsid = dset.id
+    fill = dset.fillvalue
+
+    def work(task: tuple[int, int, int, int]) -> None:
+        a, b, c, d = task
+        t, u = int(tid[a]), int(uid[c])
+        offset = (t * ct, u * cu)
+        with lock:
+            info = dsid.get_chunk_info_by_coord(offset)
+            raw = None if info.byte_offset is None else dsid.read_direct_chunk(offset)
+        dest = order[a:b]
+        if raw is None:
+            out[dest, c:d] = fill
+            return
+        data = _decode(raw[1], codes, raw[0], dset.dtype, (ct, cu))
+        local_cols = _runs(ucols[c:d] - u * cu)
+        block = data[srt[a:b] - t * ct]
+        out[dest, c:d] = block[:, local_cols]
+
+    tasks = [(a, b, c, d) for a, b in zip(t_starts, t_stops, strict=True) for c, d in zip(u_starts, u_stops, strict=True)]
+    if len(tasks) == 1:
+        work(tasks[0])
+    else:
+        for fut in [_pool().submit(work, t) for t in tasks]:
+            fut.result()
+    if ucols.size != col_idx.size or not np.array_equal(ucols, col_idx):
+        out = out[:, cinv.reshape(-1)]
+    return out.reshape(np.shape(rows) + (col_idx.size,))
+
+
+def _rows_and_columns(key: tuple, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Split an arrayized vectorized key of a 2-D array into (rows, columns) when it is
+    "any rows, then the same columns for each" (what indexing time by a (trial, rel_time)
+    array gives); else None."""
+    if len(key) != 2 or len(shape) != 2:
+        return None
+    r, c = (np.asarray(k) for k in key)
+    if r.ndim != c.ndim or r.ndim < 2:
+        return None
+    r, c = np.broadcast_arrays(r, c)
+    rows, cols = r[..., 0], c.reshape(-1, c.shape[-1])[0]
+    if not (np.array_equal(r, np.broadcast_to(rows[..., None], r.shape)) and np.array_equal(c, np.broadcast_to(cols, c.shape))):
+        return None
+    return rows, cols
+
+
 class NwbDatasetArray(BackendArray):
     """A lazy (n,) or (n, m) view of one dataset of an NWB file.
 
@@ -218,7 +330,23 @@ class NwbDatasetArray(BackendArray):
         self.lock = lock
 
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        if isinstance(key, indexing.VectorizedIndexer) and len(self.shape) == 2:
+            split = _rows_and_columns(key.tuple, self.shape)
+            if split is not None:
+                return self._read_rows(*split)
         return indexing.explicit_indexing_adapter(key, self.shape, indexing.IndexingSupport.OUTER, self._raw_indexing_method)
+
+    def _read_rows(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        with self.lock:
+            dset = self.manager.acquire()[self.path]
+        if dset.ndim == 1 or hasattr(dset, "read_outer"):  # (n, 1) views and Zarr: through outer reads
+            uniq, inv = np.unique(rows.reshape(-1), return_inverse=True)
+            block = self._raw_indexing_method((uniq, cols))
+            return block[inv.reshape(-1)].reshape(rows.shape + (cols.size,))
+        data = read_rows(dset, rows, cols, self.lock)
+        if self.conversion != 1.0 or self.offset != 0.0:
+            data = data * self.conversion + self.offset
+        return np.asarray(data, dtype=self.dtype)
 
     def _raw_indexing_method(self, key: tuple) -> np.ndarray:
         with self.lock:

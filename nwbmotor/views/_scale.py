@@ -153,7 +153,7 @@ def map_sessions(
     owned: list[Any] = []
     if client is None:
         cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+                               processes=True, dashboard_address=":0")
         owned.append(cluster)
         client = Client(cluster)
         owned.insert(0, client)

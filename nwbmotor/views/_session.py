@@ -44,7 +44,9 @@ def open_session(
     ("excitatory", "inhibitory", "unknown"), ``global_id`` (identity across sessions,
     -1 when unknown; string ids are kept as strings), ``source`` ("imaging" / "model"),
     ``region`` (imaging: the plane's location) or ``module`` (models), ``excluded``
-    (imaging), ``gain_group`` (models, when present), and for imaging the ROI centroids
+    (imaging), ``dff_valid`` and ``iscell`` (imaging, when the file has them: ``dff_valid``
+    False flags a NaN or failed trace), ``gain_group`` (models, when present), and for
+    imaging the ROI centroids
     ``unit_x``, ``unit_y``: weighted mean of the ROI mask, in micrometres when the imaging
     plane has a ``grid_spacing`` (``attrs["units"] == "um"``), else in pixels
     (``"pixels"``). Times are seconds in the session clock. Ragged or compound table
@@ -53,7 +55,7 @@ def open_session(
     Parameters
     ----------
     path : str or PathLike
-        An NWB (HDF5) file.
+        An NWB file: HDF5, or a Zarr store (folder) as written by hdmf-zarr.
     activity : {"auto", "dff", "fluorescence", "deconvolved", "events", "rates"} or None
         Which traces become ``activity``. "auto" takes the first present of dF/F,
         fluorescence, deconvolved, events, model rates. None opens the session without

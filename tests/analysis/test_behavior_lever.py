@@ -18,7 +18,9 @@ def test_behavior_timing_matches_planted_trials() -> None:
     assert float(res.fraction_rewarded) == pytest.approx(rewarded.mean())
     assert 0.5 < float(res.fraction_rewarded) < 0.9
     assert float(res.median_reaction_time) == pytest.approx(0.5, abs=0.1)
-    np.testing.assert_allclose(res.onset_to_reward.values[rewarded], 0.2)  # planted: reward 200 ms after onset
+    np.testing.assert_allclose(
+        res.onset_to_reward.values[rewarded], 0.2
+    )  # planted: reward 200 ms after onset
     dur = res.movement_duration.values[rewarded]
     assert ((dur >= 0.6) & (dur <= 1.4)).all()  # planted durations U(0.6, 1.4)
     assert np.isnan(res.reaction_time.values[~rewarded]).all()
@@ -39,8 +41,10 @@ def test_resample_bins_is_the_bin_mean() -> None:
     x = np.arange(50.0)
     np.testing.assert_allclose(resample_bins(t, x, np.array([0.0, 0.01, 0.02])), [4.5, 14.5])
     # bins without samples are interpolated
-    np.testing.assert_allclose(resample_bins(np.array([0.0, 1.0]), np.array([0.0, 1.0]),
-                                             np.array([0.2, 0.4, 0.6])), [0.3, 0.5])
+    np.testing.assert_allclose(
+        resample_bins(np.array([0.0, 1.0]), np.array([0.0, 1.0]), np.array([0.2, 0.4, 0.6])),
+        [0.3, 0.5],
+    )
 
 
 def test_lever_correlation_tracks_planted_variability() -> None:
@@ -51,7 +55,9 @@ def test_lever_correlation_tracks_planted_variability() -> None:
     assert float(a.median_correlation) > 0.8
     assert float(b.median_correlation) < float(a.median_correlation) - 0.1
     assert a.trace.sizes["rel_time"] == 303  # -0.02 ... +3.0 s in 10 ms bins
-    assert a.rel_time.values[0] == pytest.approx(-0.02) and a.rel_time.values[-1] == pytest.approx(3.0)
+    assert a.rel_time.values[0] == pytest.approx(-0.02) and a.rel_time.values[-1] == pytest.approx(
+        3.0
+    )
     assert a.attrs["window_s"] == [-0.5, 4.0] and a.attrs["bin_s"] == 0.01
     np.testing.assert_array_equal(a.trial.values, np.flatnonzero(stereotyped.cued_rewarded.values))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import xarray as xr
 
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor._dff import dff_from_fluorescence, loess_smooth
@@ -94,7 +93,9 @@ def test_dff_rejects_bad_parameters(kwargs: dict, match: str) -> None:
 
 
 def test_dff_rejects_bad_shapes_and_rates() -> None:
-    with pytest.raises(NwbMotorValueError, match="shape \\(n_rois, n_frames\\), got shape \\(100,\\)"):
+    with pytest.raises(
+        NwbMotorValueError, match="shape \\(n_rois, n_frames\\), got shape \\(100,\\)"
+    ):
         dff_from_fluorescence(np.ones(100), 28.0)
     with pytest.raises(NwbMotorValueError, match="frame_rate must be a positive number"):
         dff_from_fluorescence(np.ones((2, 100)), 0.0)

@@ -61,7 +61,14 @@ def test_no_activity_raises(session: xr.Dataset, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(TRIAL_FUNCS))
 def test_trials_outside_the_recording_raise(session: xr.Dataset, name: str) -> None:
     shifted = session.copy()
-    for var in ("start_time", "stop_time", "cue_time", "movement_onset", "movement_offset", "reward_time"):
+    for var in (
+        "start_time",
+        "stop_time",
+        "cue_time",
+        "movement_onset",
+        "movement_offset",
+        "reward_time",
+    ):
         shifted[var] = session[var] + 1e4
     with pytest.raises(NwbMotorValueError, match="outside the recording"):
         TRIAL_FUNCS[name](shifted)
@@ -83,7 +90,9 @@ def test_empty_trials_raise(session: xr.Dataset, name: str) -> None:
         ("light_driven_units", "p_value"),
     ],
 )
-def test_nan_trace_gives_nan_unit_with_reason(session: xr.Dataset, name: str, variable: str | None) -> None:
+def test_nan_trace_gives_nan_unit_with_reason(
+    session: xr.Dataset, name: str, variable: str | None
+) -> None:
     bad = session.copy(deep=True)
     bad["activity"][100, 0] = np.nan
     res = ACTIVITY_FUNCS[name](bad)
@@ -92,7 +101,9 @@ def test_nan_trace_gives_nan_unit_with_reason(session: xr.Dataset, name: str, va
     assert "NaN" in res.attrs["nan_reason"]
 
 
-@pytest.mark.parametrize("name", ["sequence_reproducibility", "spatiotemporal_correlation", "population_similarity"])
+@pytest.mark.parametrize(
+    "name", ["sequence_reproducibility", "spatiotemporal_correlation", "population_similarity"]
+)
 def test_nan_trace_is_left_out_with_reason(session: xr.Dataset, name: str) -> None:
     bad = session.copy(deep=True)
     bad["activity"][100, 0] = np.nan
@@ -110,17 +121,27 @@ def test_compute_dff_nan_roi_is_invalid_with_reason(session: xr.Dataset) -> None
 
 
 @pytest.mark.parametrize(
-    "name", ["classify_movement_related", "activity_timing", "sequence_reproducibility", "spatiotemporal_correlation"]
+    "name",
+    [
+        "classify_movement_related",
+        "activity_timing",
+        "sequence_reproducibility",
+        "spatiotemporal_correlation",
+    ],
 )
 def test_mismatched_event_length_raises(session: xr.Dataset, name: str) -> None:
     short = detect_events(session.activity.isel(time=slice(0, 2000)))
-    func = {"classify_movement_related": lambda ds, ev: classify_movement_related(ds, ev, n_shuffles=10)}.get(
-        name, lambda ds, ev: ACTIVITY_FUNCS[name](ds, ev)
-    )
-    with pytest.raises(NwbMotorValueError, match="events have 2000 frames, the session's activity has 3000"):
+    func = {
+        "classify_movement_related": lambda ds, ev: classify_movement_related(ds, ev, n_shuffles=10)
+    }.get(name, lambda ds, ev: ACTIVITY_FUNCS[name](ds, ev))
+    with pytest.raises(
+        NwbMotorValueError, match="events have 2000 frames, the session's activity has 3000"
+    ):
         func(session, short)
 
 
 def test_mismatched_unit_mask_raises(session: xr.Dataset) -> None:
-    with pytest.raises(NwbMotorValueError, match="units mask has 3 entries, the activity has 8 units"):
+    with pytest.raises(
+        NwbMotorValueError, match="units mask has 3 entries, the activity has 8 units"
+    ):
         activity_timing(session, units=np.ones(3, bool))

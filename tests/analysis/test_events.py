@@ -70,7 +70,9 @@ def test_inhibitory_variant_outputs_raw_dff_on_active_frames() -> None:
 
 def test_cell_type_chooses_the_algorithm() -> None:
     ds, _ = planted_session(n_cells=4, n_frames=3000, seed=1, fraction_inhibitory=0.0)
-    act = ds.activity.assign_coords(cell_type=("unit", ["excitatory", "inhibitory", "unknown", "excitatory"]))
+    act = ds.activity.assign_coords(
+        cell_type=("unit", ["excitatory", "inhibitory", "unknown", "excitatory"])
+    )
     ev = detect_events(act)
     exc = ev.values[:, 0][ev.values[:, 0] > 0]
     inh = ev.values[:, 1][ev.values[:, 1] != 0]
@@ -93,7 +95,9 @@ def test_detect_events_records_parameters_and_flags_nan_units() -> None:
 
 
 def test_detect_events_on_flat_trace_finds_nothing() -> None:
-    da = xr.DataArray(np.zeros((500, 2)), dims=("time", "unit"), coords={"time": np.arange(500) / 28})
+    da = xr.DataArray(
+        np.zeros((500, 2)), dims=("time", "unit"), coords={"time": np.arange(500) / 28}
+    )
     assert (detect_events(da).values == 0).all()
 
 

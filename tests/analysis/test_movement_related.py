@@ -31,7 +31,9 @@ def _brute_p(ev: np.ndarray, mov: np.ndarray, n: int, rng: np.random.Generator) 
     """Shuffle the units of the movement trace by explicit concatenation."""
     edges = np.flatnonzero(np.diff(mov.astype(int))) + 1
     pieces = np.split(mov, edges)
-    units = [p[i : i + 1] for p in pieces if not p[0] for i in range(p.size)] + [p for p in pieces if p[0]]
+    units = [p[i : i + 1] for p in pieces if not p[0] for i in range(p.size)] + [
+        p for p in pieces if p[0]
+    ]
     real = ev[mov].sum(axis=0)
     less = np.zeros(ev.shape[1])
     equal = np.zeros(ev.shape[1])
@@ -76,7 +78,11 @@ def test_result_records_parameters_and_nan_reasons() -> None:
     ev[:, 1] = np.nan  # a NaN trace
     ds = ds.assign_coords(excluded=("unit", [False] * 7 + [True]))
     res = classify_movement_related(ds, ev, n_shuffles=300, dilate_frames=3, seed=7)
-    assert res.attrs["n_shuffles"] == 300 and res.attrs["dilate_frames"] == 3 and res.attrs["seed"] == 7
+    assert (
+        res.attrs["n_shuffles"] == 300
+        and res.attrs["dilate_frames"] == 3
+        and res.attrs["seed"] == 7
+    )
     assert res.attrs["p_movement"] == 0.995 and res.attrs["p_quiescence"] == 0.005
     assert np.isnan(res.p_value.values[[0, 1, 7]]).all()
     assert not res.tested.values[7]
@@ -97,12 +103,18 @@ def test_bad_sessions_raise() -> None:
     ds, _ = planted_session(n_cells=4, n_frames=1500, seed=0)
     with pytest.raises(NwbMotorValueError, match="has no lever movements"):
         classify_movement_related(ds.isel(movement=[]), n_shuffles=10)
-    late = ds.assign(movement_start_time=ds.movement_start_time + 1e4,
-                     movement_stop_time=ds.movement_stop_time + 1e4)
+    late = ds.assign(
+        movement_start_time=ds.movement_start_time + 1e4,
+        movement_stop_time=ds.movement_stop_time + 1e4,
+    )
     with pytest.raises(NwbMotorValueError, match="all .* movements fall outside the recording"):
         classify_movement_related(late, n_shuffles=10)
-    with pytest.raises(NwbMotorValueError, match="events have 1000 frames, the session's activity has 1500"):
-        classify_movement_related(ds, detect_events(ds.activity.isel(time=slice(0, 1000))), n_shuffles=10)
+    with pytest.raises(
+        NwbMotorValueError, match="events have 1000 frames, the session's activity has 1500"
+    ):
+        classify_movement_related(
+            ds, detect_events(ds.activity.isel(time=slice(0, 1000))), n_shuffles=10
+        )
     with pytest.raises(NwbMotorValueError, match="the session has no activity"):
         classify_movement_related(ds.isel(unit=[]), n_shuffles=10)
     with pytest.raises(NwbMotorTypeError, match="expected the session view"):
@@ -117,8 +129,14 @@ def test_fraction_movement_related_per_session() -> None:
     assert float(one) == pytest.approx(expected)
     exc = ds.cell_type.values == "excitatory"
     assert abs(float(one) - truth["movement_related"][exc].mean()) < 0.1
-    many = fraction_movement_related({"a": res, "b": res.assign(movement_related=res.movement_related & False)})
+    many = fraction_movement_related(
+        {"a": res, "b": res.assign(movement_related=res.movement_related & False)}
+    )
     assert many.dims == ("session",) and many.values.tolist() == [pytest.approx(expected), 0.0]
+    tree = xr.DataTree.from_dict({"PLANT01/day01": res, "PLANT01/day02": res})
+    from_tree = fraction_movement_related(tree)
+    assert from_tree.session.values.tolist() == ["PLANT01/day01", "PLANT01/day02"]
+    np.testing.assert_allclose(from_tree.values, expected)
     nothing = fraction_movement_related(res.assign(p_value=res.p_value * np.nan))
     assert np.isnan(float(nothing)) and "no cell with a p-value" in nothing.attrs["nan_reason"]
     with pytest.raises(NwbMotorValueError, match="kind must be"):

@@ -16,19 +16,33 @@ from nwbmotor.testing import planted_session
 
 
 def _sessions(p_light: float, seeds: range) -> dict:
-    return {f"s{s}": planted_session(n_cells=1, n_frames=8000, seed=s, opto_fraction=0.3,
-                                     p_respond=0.85, p_respond_light=p_light)[0] for s in seeds}
+    return {
+        f"s{s}": planted_session(
+            n_cells=1,
+            n_frames=8000,
+            seed=s,
+            opto_fraction=0.3,
+            p_respond=0.85,
+            p_respond_light=p_light,
+        )[0]
+        for s in seeds
+    }
 
 
 def test_opto_performance_detects_planted_impairment_not_in_controls() -> None:
-    sessions = {**_sessions(0.25, range(6)), **{f"c{k}": v for k, v in _sessions(0.85, range(10, 16)).items()}}
+    sessions = {
+        **_sessions(0.25, range(6)),
+        **{f"c{k}": v for k, v in _sessions(0.85, range(10, 16)).items()},
+    }
     res = opto_performance(sessions, control=[f"cs{s}" for s in range(10, 16)])
     exp = ~res.control.values
     assert res.p_value < 0.01
     assert res.control_p_value > 0.05
     assert abs(res.fraction_rewarded_light.values[exp].mean() - 0.25) < 0.12
     assert abs(res.fraction_rewarded_no_light.values[exp].mean() - 0.85) < 0.1
-    assert (res.n_light + res.n_no_light).values.tolist() == [s.sizes["trial"] for s in sessions.values()]
+    assert (res.n_light + res.n_no_light).values.tolist() == [
+        s.sizes["trial"] for s in sessions.values()
+    ]
 
 
 def test_opto_performance_without_light_trials_is_nan_with_reason() -> None:
@@ -43,14 +57,35 @@ def test_opto_performance_without_light_trials_is_nan_with_reason() -> None:
 
 
 def test_light_driven_units_match_planted() -> None:
-    ds, truth = planted_session(n_cells=40, n_frames=6000, seed=2, n_light_epochs=30,
-                                fraction_light_driven=0.25)
+    ds, truth = planted_session(
+        n_cells=40, n_frames=6000, seed=2, n_light_epochs=30, fraction_light_driven=0.25
+    )
     res = light_driven_units(ds)
     pred, true = res.light_driven.values, truth["light_driven"]
     tp = (pred & true).sum()
     assert tp / pred.sum() >= 0.9 and tp / true.sum() >= 0.9
-    assert res.attrs["window_s"] == 1.0 and res.attrs["alpha"] == 0.01 and res.attrs["n_epochs"] == 30
+    assert (
+        res.attrs["window_s"] == 1.0 and res.attrs["alpha"] == 0.01 and res.attrs["n_epochs"] == 30
+    )
     assert (res.difference.values[true] > 0).all()
+
+
+def test_light_driven_overlap_with_movement_related() -> None:
+    ds, truth = planted_session(
+        n_cells=40, n_frames=6000, seed=2, n_light_epochs=30, fraction_light_driven=0.25
+    )
+    res = light_driven_units(ds, movement_related=truth["movement_related"])
+    driven = res.light_driven.values
+    both = int((driven & truth["movement_related"]).sum())
+    assert int(res.n_overlap) == both
+    assert float(res.fraction_light_driven_movement_related) == pytest.approx(both / driven.sum())
+    expected = both / truth["movement_related"].sum()
+    assert float(res.fraction_movement_related_light_driven) == pytest.approx(expected)
+    none = light_driven_units(ds, movement_related=np.zeros(40, bool))
+    assert np.isnan(float(none.fraction_movement_related_light_driven))
+    assert "no movement-related units" in none.attrs["nan_reason"]
+    with pytest.raises(NwbMotorValueError, match="units mask has 3 entries, the activity has 40"):
+        light_driven_units(ds, movement_related=np.zeros(3, bool))
 
 
 def test_light_driven_units_errors() -> None:

@@ -36,8 +36,17 @@ def _truth_events(ds: xr.Dataset, truth: dict) -> xr.DataArray:
 @pytest.fixture(scope="module")
 def learning() -> dict:
     sessions, truth = planted_learning(14, n_cells=60, n_frames=6000, seed=0)
-    out: dict = {"truth": truth, "sessions": sessions, "classified": [], "st": [], "st_truth": [],
-                 "jitter": [], "seq": [], "lever": [], "rt": []}
+    out: dict = {
+        "truth": truth,
+        "sessions": sessions,
+        "classified": [],
+        "st": [],
+        "st_truth": [],
+        "jitter": [],
+        "seq": [],
+        "lever": [],
+        "rt": [],
+    }
     for ds, tr in zip(sessions, truth["sessions"]):
         ds["events"] = detect_events(ds.activity)
         cls = classify_movement_related(ds, n_shuffles=1000)
@@ -46,8 +55,13 @@ def learning() -> dict:
         st = spatiotemporal_correlation(ds, units=mr)
         out["st"].append(float(st.median_correlation))
         out["st_lever_r"] = float(st.activity_lever_r)
-        out["st_truth"].append(float(spatiotemporal_correlation(
-            ds, _truth_events(ds, tr), units=tr["movement_related"], relate_lever=False).median_correlation))
+        out["st_truth"].append(
+            float(
+                spatiotemporal_correlation(
+                    ds, _truth_events(ds, tr), units=tr["movement_related"], relate_lever=False
+                ).median_correlation
+            )
+        )
         out["jitter"].append(float(activity_timing(ds, units=mr).median_latency_std))
         out["seq"].append(float(sequence_reproducibility(ds, units=mr).median_correlation))
         out["lever"].append(float(lever_correlation(ds).median_correlation))

@@ -208,6 +208,16 @@ def test_bad_activity_raises(func) -> None:  # type: ignore[no-untyped-def]
         func(good.to_dataset(name="activity"), good)
 
 
+def test_trials_outside_the_recording_raise_with_their_status() -> None:
+    t = np.arange(100) / 10.0
+    activity = xr.DataArray(np.random.default_rng(0).normal(size=(100, 3)), dims=("time", "unit"),
+                            coords={"time": t})
+    aligned = na.trial_align(activity, xr.DataArray([2.0, 9.9], dims="trial"), window=(-0.5, 0.5))
+    aligned = aligned.assign_coords(target_id=("trial", [0, 1]))
+    with pytest.raises(NwbMotorValueError, match=r"NaN/inf in 1 of 2 trials .*window partly outside the recording"):
+        na.covariance_change(aligned, aligned)
+
+
 def test_missing_condition_coordinate_raises() -> None:
     da = xr.DataArray(np.ones((3, 4, 2)), dims=("trial", "time", "unit"))
     with pytest.raises(NwbMotorValueError, match="no coordinate 'target_id' on dim 'trial'"):

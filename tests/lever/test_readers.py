@@ -11,7 +11,11 @@ import pytest
 import scipy.io
 
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor.converters.lever import DispatcherTrialsInterface, LeverTableInterface, XsglogLeverInterface
+from nwbmotor.converters.lever import (
+    DispatcherTrialsInterface,
+    LeverTableInterface,
+    XsglogLeverInterface,
+)
 from nwbmotor.converters.lever._dispatcher_reader import read_dispatcher_file
 from nwbmotor.converters.lever._xsg_reader import find_xsg_files, read_xsg_file, read_xsglog_folder
 from nwbmotor.testing import MatlabClassObject, savemat_with_objects, write_rig_session

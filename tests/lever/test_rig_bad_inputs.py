@@ -78,8 +78,10 @@ def test_missing_trial_number_is_recorded_and_the_trial_still_aligned(tmp_path: 
     p, codes = _channel(truth, "Trial_number")
     codes[_code_span(truth, 3)] = 0.0  # trial 4's bitcode lost
     codes.tofile(p)
-    with pytest.warns(UserWarning, match=r"no bitcode decodes trial\(s\) \[4\]"):
-        nwbfile, interfaces = _convert(truth)
+    with pytest.warns(UserWarning) as record:
+        nwbfile, _ = _convert(truth)
+    messages = " ".join(str(w.message) for w in record)
+    assert "no bitcode decodes trial(s) [4]" in messages and "have no bitcode in the acquisition ([4])" in messages
     trials = nwbfile.trials.to_dataframe()
     np.testing.assert_array_equal(trials["aligned_by_bitcode"], np.arange(8) != 3)
     assert np.max(np.abs(trials["start_time"] - truth.start_times)) <= 1e-3
@@ -141,3 +143,30 @@ def test_dispatcher_alone_stays_on_its_clock_and_says_so(tmp_path: Path) -> None
     assert "NOT aligned to any acquisition" in nwbfile.trials.description
     np.testing.assert_allclose(nwbfile.trials["start_time"].data, truth.dispatcher_start_times - truth.dispatcher_start_times[0])
     assert "movements" not in nwbfile.intervals
+
+
+def test_dispatcher_with_a_lever_table_cannot_be_aligned(tmp_path: Path) -> None:
+    from nwbmotor.converters.lever import LeverTableInterface
+
+    truth = write_rig_session(tmp_path / "s", n_trials=2, seed=40)
+    npz = tmp_path / "lever.npz"
+    np.savez(npz, lever=np.zeros(20_000), sample_rate=FS)
+    interfaces = {"lever_table": LeverTableInterface(npz), "dispatcher": DispatcherTrialsInterface(truth.dispatcher_path)}
+    with pytest.raises(NwbMotorValueError, match=r"'lever_table', which has no trial bitcodes"):
+        interfaces["dispatcher"].link_session(interfaces)
+
+
+def test_nan_in_an_xsg_lever_is_an_error_or_recorded(tmp_path: Path) -> None:
+    import scipy.io
+
+    from nwbmotor.converters.lever import XsgLeverInterface
+
+    truth = write_rig_session(tmp_path / "s", n_trials=4, kind="xsg", trials_per_file=2, seed=41)
+    p = truth.acquisition_paths[1]
+    mat = scipy.io.loadmat(p)
+    mat["data"]["acquirer"][0, 0]["trace_2"][0, 0][1000:1003] = np.nan
+    scipy.io.savemat(p, {k: v for k, v in mat.items() if not k.startswith("__")})
+    with pytest.raises(NwbMotorValueError, match=r"AP0071AAAA0002.xsg: data.acquirer.trace_2 \(lever\) has 3 NaN/inf sample\(s\), the first at sample 1000"):
+        XsgLeverInterface(truth.folder)
+    interface = XsgLeverInterface(truth.folder, movement_options={"nan_policy": "interpolate"})
+    assert any("interpolated for movement detection only" in w for w in interface.reader_warnings)

@@ -12,7 +12,12 @@ from pynwb import NWBHDF5IO
 
 from nwbmotor import NwbMotorValueError
 from nwbmotor._write import write_nwbfile
-from nwbmotor.converters.lever import DispatcherTrialsInterface, LeverTableInterface, XsgLeverInterface, XsglogLeverInterface
+from nwbmotor.converters.lever import (
+    DispatcherTrialsInterface,
+    LeverTableInterface,
+    XsgLeverInterface,
+    XsglogLeverInterface,
+)
 from nwbmotor.converters.lever._frames import map_to_frames
 from nwbmotor.testing import assert_valid_nwb, mock_nwbfile, write_rig_session
 
@@ -215,6 +220,11 @@ def test_xsg_session_files_placed_by_bitcodes(tmp_path: Path) -> None:
     nwbfile = _build(interfaces)
     lever = nwbfile.processing["behavior"]["BehavioralTimeSeries"]["lever"]
     assert len(lever.timestamps) == truth.n_samples
+    onset = nwbfile.trials["movement_onset"].data[:]
+    np.testing.assert_array_equal(np.isfinite(onset), truth.rewarded)
+    planted = truth.movement_onsets[truth.press_movement[truth.rewarded]]
+    assert np.max(np.abs(onset[truth.rewarded] - planted)) < 0.02
+    assert "bridged by straight lines" in nwbfile.intervals["movements"].description
     path = tmp_path / "xsg.nwb"
     write_nwbfile(nwbfile, path)
     assert_valid_nwb(path)
@@ -241,5 +251,20 @@ def test_lever_table_session(tmp_path: Path) -> None:
     np.testing.assert_array_equal(trials["cue_frame"], map_to_frames(truth.cue_times, truth.frame_times))
     assert "counts match" in nwbfile.events["imaging_frame_pulses"].description
     path = tmp_path / "table.nwb"
+    write_nwbfile(nwbfile, path)
+    assert_valid_nwb(path)
+
+
+def test_ttl_channels_kept_as_recorded(tmp_path: Path) -> None:
+    truth = write_rig_session(tmp_path / "s", n_trials=3, movie_frame_difference=2, seed=9)
+    interface = XsglogLeverInterface(truth.folder, ttl="raw", n_movie_frames=truth.n_movie_frames)
+    nwbfile = _build(_link({"xsglog": interface}))
+    assert len(nwbfile.events) == 0
+    for name in ("Trial_number", "Frame", "Lever_touch"):
+        series = nwbfile.acquisition[name]
+        expected = np.fromfile(truth.folder / f"{PREFIX}_{name}.xsglog", dtype="<f8")
+        np.testing.assert_array_equal(np.asarray(series.data[0 : len(expected)]), expected)
+    assert "2 movie frame(s) without a pulse" in nwbfile.acquisition["Frame"].description
+    path = tmp_path / "raw.nwb"
     write_nwbfile(nwbfile, path)
     assert_valid_nwb(path)

@@ -13,7 +13,7 @@ import pytest
 
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor import _model_metrics as mm
-from nwbmotor.models import ModelSession
+from nwbmotor.models import ModelSession, resimulate
 from nwbmotor.models._bptt import MODULES, init_params, loss_and_grads
 from nwbmotor.models._centre_out import CentreOutTask
 from nwbmotor.models._modular_rnn import ModularRnnOptions, run_modular_rnn, simulate_snapshot
@@ -103,6 +103,9 @@ def test_adaptation_cuts_rotation_error(session: ModelSession, hypothesis: str) 
 
 
 def test_covariance_changes_less_under_input(session: ModelSession) -> None:
+    # seed 0: M1 0.018 vs 0.059, PMd + M1 0.043 vs 0.075. The difference is small (as in
+    # the paper) and depends on the seed: over seeds 0-4 the order holds on PMd + M1 for
+    # seeds 0 and 2, ties for seed 1 and reverses for seeds 3 and 4.
     for modules in (("M1",), ("PMd", "M1")):
         before = _window_psths(session, "before_adaptation", modules)
         change = {h: mm.covariance_change(before, _window_psths(session, f"adapted_{h}", modules))[0]
@@ -161,12 +164,21 @@ def test_snapshots_resimulate_the_stored_trials(session: ModelSession) -> None:
         np.testing.assert_allclose(outputs, session.outputs[m], rtol=0, atol=1e-12)
 
 
+def test_generic_resimulate_reproduces_the_session(session: ModelSession) -> None:
+    # nwbmotor.models.resimulate knows nothing of modules: it follows the snapshots' connections
+    np.testing.assert_allclose(resimulate(session), session.outputs, rtol=0, atol=1e-10)
+
+
 def test_seed_makes_runs_reproducible() -> None:
     small = {"n_units": 12, "n_steps": 80, "n_updates": 4, "batch": 4, "n_adapt": 3}
     a, b = run_modular_rnn(seed=3, **small), run_modular_rnn(seed=3, **small)
     c = run_modular_rnn(seed=4, **small)
     np.testing.assert_array_equal(a.rates, b.rates)
     np.testing.assert_array_equal(a.training_log["loss"], b.training_log["loss"])
+    assert a.description == b.description
+    for sa, sb in zip(a.networks, b.networks, strict=True):
+        for name in sa.weights:
+            np.testing.assert_array_equal(sa.weights[name], sb.weights[name])
     assert not np.allclose(a.rates, c.rates)
 
 
@@ -181,6 +193,7 @@ def test_seed_makes_runs_reproducible() -> None:
         ({"n_steps": 40, "tau": 0.05}, NwbMotorValueError, "dt/tau = 2 > 1 makes forward Euler unstable"),
         ({"train_targets": "some"}, NwbMotorValueError, "option 'train_targets' expected"),
         ({"seed": "zero"}, NwbMotorTypeError, "'seed' expected an integer"),
+        ({"blas_threads": 0}, NwbMotorValueError, "option 'blas_threads' expected None or an integer >= 1"),
     ],
 )
 def test_bad_options(kwargs: dict, error: type, match: str) -> None:

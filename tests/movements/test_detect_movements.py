@@ -77,7 +77,7 @@ def test_peak_amplitude_matches_planted_press(sessions):
     for onset, amplitude in zip(truth.onset_times, truth.amplitudes):
         j = np.argmin(np.abs(moves.onset_times - onset))
         if abs(moves.onset_times[j] - onset) < TOLERANCE_S:
-            assert moves.peak_amplitudes[j] == pytest.approx(amplitude, rel=0.5, abs=0.01)
+            assert moves.peak_amplitudes[j] == pytest.approx(amplitude, rel=0.15, abs=0.01)
 
 
 def test_samples_and_times_agree_and_start_time_shifts(sessions):
@@ -195,3 +195,13 @@ def test_flat_trace_has_no_movements():
     assert len(moves) == 0
     assert not moves.active.any()
     assert moves.noise == pytest.approx(0.0015 / np.sqrt(10) * 2.58, rel=0.25)
+
+
+def test_updated_preset_noise_is_the_residual_std():
+    rng = np.random.default_rng(1)
+    flat = 0.2 + 0.0015 * rng.standard_normal(50_000)
+    p99 = detect_movements(flat, 10_000.0).noise
+    std = detect_movements(flat, 10_000.0, preset="updated").noise
+    # white noise keeps 1/sqrt(10) of its std through the 1 kHz resampling
+    assert std == pytest.approx(0.0015 / np.sqrt(10), rel=0.1)
+    assert p99 / std == pytest.approx(2.576, rel=0.1)  # 99th percentile of |N(0, 1)|

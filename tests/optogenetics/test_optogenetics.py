@@ -48,20 +48,36 @@ def _write(tmp_path, interfaces, name="opto.nwb"):
     return path
 
 
-def test_rig_session_light_trials(tmp_path):
-    from nwbmotor.converters.lever.dispatcher_interface import DispatcherTrialsInterface
-    from nwbmotor.converters.lever.xsglog_interface import XsglogLeverInterface
+def test_rig_session_light_trials_through_a_conversion_spec(tmp_path):
+    from nwbmotor import convert
 
     truth = write_rig_session(tmp_path / "rig", n_trials=12, opto_fraction=0.3, seed=3,
                               opto_pulse_hz=20.0, opto_pulse_width=0.01, opto_duration=1.0)
     assert 0 < truth.opto.sum() < 12
-    opto = OptogeneticsInterface(location="MOp", effector="ChR2", driver="PV-Cre interneurons", power_in_mW=5.0)
-    interfaces = {
-        "xsglog": XsglogLeverInterface(truth.folder),
-        "dispatcher": DispatcherTrialsInterface(truth.dispatcher_path),
-        "optogenetics": opto,
-    }
-    path = _write(tmp_path, interfaces)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"""
+subjects:
+  - subject_id: AP071
+    species: Mus musculus
+    sex: F
+    age: P60D
+    genotype: PV-Cre;Ai32
+    sessions:
+      - session_id: day03
+        session_start_time: 2014-03-03T10:00:00-08:00
+        session_description: lever-press training with PV-ChR2 inactivation on a fifth of trials
+        sources:
+          xsglog: {{folder_path: rig}}
+          dispatcher: {{file_path: rig/{truth.dispatcher_path.name}}}
+          optogenetics:
+            location: MOp
+            effector: ChR2
+            driver: PV-Cre interneurons
+            power_in_mW: 5.0
+            light_source: {{name: laser_473nm, manufacturer: CrystaLaser, source_type: laser}}
+""")
+    (path,) = convert(spec, output_dir=tmp_path / "out").paths
+    assert_valid_nwb(path)
     with NWBHDF5IO(str(path), "r") as io:
         f = io.read()
         epochs = f.intervals["optogenetic_epochs"]

@@ -211,3 +211,11 @@ def test_matlab_v73_file(tmp_path: Path) -> None:
         NwbMotorValueError, match=r"v73\.roi: a MATLAB v7\.3 \(HDF5\) MAT-file; expected a v5/v7"
     ):
         LabRoisInterface(path, image_shape=(64, 64))
+
+
+def test_empty_roi_file(tmp_path: Path) -> None:
+    path = write_roi_file(tmp_path / "empty.roi", [])
+    with pytest.raises(
+        NwbMotorValueError, match=r"empty\.roi: polygon\.ROI is empty; expected at least one"
+    ):
+        LabRoisInterface(path, image_shape=(64, 64))

@@ -58,6 +58,6 @@ def test_roi_image_size_differs_from_the_movie(movie, tmp_path: Path) -> None:
     segmentation = LabRoisInterface(truth["roi_path"], image_shape=(128, 128))
     with pytest.raises(
         NwbMotorValueError,
-        match=r"the ROIs are on a 128 × 128 image, the session's 'scanimage' movie has 64 × 64",
+        match=r"AP071_140301\.roi: the ROIs are on a 128 × 128 image, the session's 'scanimage' movie has 64 × 64",
     ):
         segmentation.link_session({"scanimage": movie, "lab_rois": segmentation})

@@ -282,3 +282,20 @@ def test_registration_needs_a_roi_table(sessions: dict, tmp_path: Path) -> None:
     (tmp_path / "r.txt").write_text("x")
     with pytest.raises(NwbMotorValueError, match=r"r\.txt: cannot tell the registration method"):
         CellRegistrationInterface(tmp_path / "r.txt")
+
+
+def test_matcher_with_lab_polygon_files(tmp_path: Path) -> None:
+    out = make_registration_sessions(30, 2, SHAPE, max_shift=6, jitter=0.5, turnover=0.15, seed=5)
+    files = [
+        write_lab_roi_session(tmp_path / f"day0{k + 1}", session=s, n_frames=10, seed=k)
+        for k, s in enumerate(out["sessions"])
+    ]
+    segmentation = LabRoisInterface(files[1]["roi_path"], image_shape=SHAPE)
+    registration = CellRegistrationInterface(
+        files[0]["roi_path"], method="matcher", reference_session="day01"
+    )
+    registration.link_session({"lab_rois": segmentation})
+    ids = registration.global_ids(segmentation, {})
+    expected = _truth(out["sessions"][0], out["sessions"][1])
+    assert (ids == expected).mean() >= 0.95
+    assert ((ids >= 0) & (ids != expected)).sum() == 0

@@ -181,6 +181,11 @@ def test_missing_file(small: Path) -> None:
         ("iscell.npy", np.ones((7, 2)), r"iscell\.npy: has shape \(7, 2\); expected \(6, 2\)"),
         ("redcell.npy", np.ones((6, 3)), r"redcell\.npy: has shape \(6, 3\); expected \(6, 2\)"),
         ("F.npy", np.ones(200, np.float32), r"F\.npy: expected a 2-D array, got shape \(200,\)"),
+        (
+            "F.npy",
+            np.ones((0, 200), np.float32),
+            r"F\.npy: has shape \(0, 200\); expected at least one ROI",
+        ),
     ],
 )
 def test_mismatched_arrays(small: Path, name: str, array: np.ndarray, match: str) -> None:
@@ -263,3 +268,17 @@ def test_the_movies_imaging_plane_metadata_wins(plane: dict) -> None:
     interface.add_to_nwbfile(nwbfile, interface.get_metadata())
     imaging_plane = nwbfile.imaging_planes["ImagingPlane"]
     np.testing.assert_allclose(imaging_plane.grid_spacing, [470e-6 / 512, 500e-6 / 512])
+
+
+def test_scratch_dff_is_removed_once_written(small: Path, tmp_path: Path) -> None:
+    interface = Suite2pInterface(small)
+    nwbfile = mock_nwbfile()
+    interface.add_to_nwbfile(nwbfile, interface.get_metadata())
+    scratch = [Path(p) for p in interface._scratch_folders]
+    assert scratch and all((p / "dff.npy").exists() for p in scratch)
+    path = write_nwbfile(nwbfile, tmp_path / "out.nwb", finalizers=[interface])
+    assert not any(p.exists() for p in scratch)
+    with NWBHDF5IO(path, "r") as io:
+        dff = io.read().processing["ophys"]["DfOverF"]["RoiResponseSeries"].data[:]
+    expected, _ = Suite2pInterface(small).compute_dff()
+    np.testing.assert_array_equal(dff, expected.T)

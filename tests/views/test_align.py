@@ -160,3 +160,15 @@ def test_model_alignment_matches_rates(model_path):
     for i in range(go.size):
         k = int(round(go[i] / 0.01))
         np.testing.assert_array_equal(actual[i].values, rates[k - 10:k + 11])
+
+
+def test_accessor_forwards_every_analysis_on_both_types():
+    import nwbmotor.analysis
+    from nwbmotor.analysis._accessor import FORWARDED
+
+    da = _series()
+    for name in FORWARDED:
+        assert callable(getattr(nwbmotor.analysis, name)), name
+        assert callable(getattr(da.motor, name)) and callable(getattr(da.to_dataset(name="activity").motor, name))
+    xr.testing.assert_identical(da.motor.trial_align([5.0], window=(0.0, 0.3)),
+                                trial_align(da, [5.0], window=(0.0, 0.3)))

@@ -17,7 +17,7 @@ from nwbmotor.views import map_sessions, open_session
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0")
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
@@ -46,7 +46,8 @@ def test_map_sessions_concatenates_along_session(client, sessions):
     for k, truth in enumerate(sessions):
         expected = mean_response(open_session(truth.path))
         np.testing.assert_allclose(actual.isel(session=k).values, expected.values)
-    counts = map_sessions(n_rewarded, [s.path for s in sessions], client=client)
+    # a scheduler address, as for a real cluster
+    counts = map_sessions(n_rewarded, [s.path for s in sessions], client=client.scheduler.address)
     assert counts.values.tolist() == [int(s.trials["rewarded"].sum()) for s in sessions]
 
 
@@ -71,6 +72,6 @@ def test_map_sessions_errors(client, sessions, lab):
         map_sessions(functools.partial(trial_align, events="nope"), paths[:1], client=client)
     assert any("s0.nwb" in note for note in getattr(err.value, "__notes__", []))
     with pytest.raises(NwbMotorValueError, match=r"cannot be stacked along 'session'.*combine='tree'"):
-        map_sessions(mean_response, [paths[0], lab.path], client=client)  # 5 units vs 24, no unit index
+        map_sessions(mean_response, [paths[1], lab.path], client=client)  # 5 units vs 24, no unit index
     with pytest.raises(NwbMotorTypeError, match=r"client must be a distributed.Client, a scheduler address or None"):
         map_sessions(n_rewarded, paths, client=3)

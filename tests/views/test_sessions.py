@@ -84,3 +84,16 @@ def test_duplicate_sessions_are_an_error(mouse, tmp_path):
 def test_empty_folder(tmp_path):
     with pytest.raises(NwbMotorValueError, match=r"folder holds no \*\.nwb file"):
         open_sessions(tmp_path)
+
+
+def test_lab_sessions_plant_change_across_days(tmp_path):
+    from nwbmotor.testing import write_lab_sessions
+
+    plan = [{"fraction_movement_related": 0.2}, {"fraction_movement_related": 0.5}]
+    truths = write_lab_sessions(tmp_path, n_sessions=2, n_rois=10, duration=40.0, per_session=plan)
+    assert [int(t.movement_related.sum()) for t in truths] == [2, 5]
+    tree = open_sessions(tmp_path)
+    assert sorted(tree["AP071"].children) == ["day01", "day02"]
+    np.testing.assert_array_equal(tree["AP071/day02"]["global_id"].values, np.arange(10))
+    with pytest.raises(NwbMotorValueError, match=r"per_session has 1 entries, expected n_sessions=2"):
+        write_lab_sessions(tmp_path / "x", n_sessions=2, per_session=plan[:1])

@@ -1,0 +1,72 @@
+"""``nwbmotor simulate``: thin CLI over nwbmotor.models.simulate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+from click.testing import CliRunner
+
+from nwbmotor._cli import main
+from nwbmotor.models import read_model_session
+from nwbmotor.testing import assert_valid_nwb
+
+TINY = ["--option", "n_exc=10", "--option", "n_inh=10", "--option", "n_iterations=30", "--option", "n_primitives=1",
+        "--option", "radius=3.0"]
+
+
+def test_simulate_writes_a_valid_session(tmp_path: Path) -> None:
+    out = tmp_path / "gm.nwb"
+    result = CliRunner().invoke(main, ["simulate", "gain-modulation", "-o", str(out), "--seed", "7",
+                                       "--species", "Macaca mulatta", *TINY])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    assert_valid_nwb(out)
+    session = read_model_session(out)
+    assert (session.seed, session.n_units) == (7, 20)
+    with h5py.File(out, "r") as f:
+        assert f["general/subject/species"][()].decode() == "Macaca mulatta"
+        assert f["general/subject/subject_id"][()].decode() == "gain-modulation"
+    log = session.training_log
+    assert len(log["loss"][log["phase"] == "novel"]) == 30  # the option reached the model
+
+
+def test_simulate_refuses_to_overwrite_then_overwrites(tmp_path: Path) -> None:
+    out = tmp_path / "gm.nwb"
+    out.write_bytes(b"old")
+    runner = CliRunner()
+    result = runner.invoke(main, ["simulate", "gain-modulation", "-o", str(out), *TINY])
+    assert result.exit_code == 2
+    assert "the output exists; pass overwrite=True (--overwrite)" in result.output
+    assert out.read_bytes() == b"old"
+    result = runner.invoke(main, ["simulate", "gain-modulation", "-o", str(out), "--overwrite", *TINY])
+    assert result.exit_code == 0, result.output
+    assert_valid_nwb(out)
+
+
+def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["simulate", "gain-modulation", "-o", str(tmp_path / "x.nwb"), "--option", "n_neurons=3"])
+    assert result.exit_code == 2
+    assert "error: simulate: model 'gain-modulation' has no option(s) ['n_neurons']" in result.output
+    result = runner.invoke(main, ["simulate", "gain-modulation", "-o", str(tmp_path / "x.nwb"), "--option", "n_exc"])
+    assert result.exit_code == 2 and "expected KEY=VALUE" in result.output
+    result = runner.invoke(main, ["simulate", "hopfield", "-o", str(tmp_path / "x.nwb")])
+    assert result.exit_code == 2 and "'hopfield' is not one of" in result.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_end_to_end_in_a_subprocess(tmp_path: Path) -> None:
+    out = tmp_path / "gm.nwb"
+    run = subprocess.run([sys.executable, "-m", "nwbmotor", "simulate", "gain-modulation", "-o", str(out), *TINY],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "gain learning" in run.stderr  # tqdm progress
+    check = subprocess.run([sys.executable, "-m", "nwbmotor", "inspect", str(out)], capture_output=True, text=True,
+                           timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr
+    session = read_model_session(out)
+    assert np.isfinite(session.outputs).all()
