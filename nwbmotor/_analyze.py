@@ -49,6 +49,12 @@ class AnalysisResult:
     notes: tuple[str, ...]
 
 
+def xr_concat(parts: list, dim: str):
+    import xarray as xr
+
+    return xr.concat(parts, dim)
+
+
 def _scalar(value: Any) -> float:
     return float(np.asarray(value))
 
@@ -110,42 +116,72 @@ def lab_session_metrics(path: str | os.PathLike[str], *, n_shuffles: int = 10_00
     return row, notes
 
 
+def _phase_groups(ds) -> list[tuple[str, Any]]:
+    """(label, trial indices) per phase; per phase and target when phases test different targets."""
+    phase = np.asarray(ds["phase"].values).astype(str)
+    target = np.asarray(ds["target_id"].values) if "target_id" in ds else np.zeros(phase.size, int)
+    phases = list(dict.fromkeys(phase.tolist()))
+    targets = {p: tuple(sorted(set(target[phase == p].tolist()))) for p in phases}
+    if len(set(targets.values())) == 1:
+        return [(p, np.flatnonzero(phase == p)) for p in phases]
+    return [(f"{p}, target {t}", np.flatnonzero((phase == p) & (target == t)))
+            for p in phases for t in targets[p]]
+
+
 def model_session_metrics(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Output error per phase, and activity/covariance change of each phase against the first."""
+    """Output error per phase, and activity/covariance change of learning phases.
+
+    The error is computed per phase (per phase and target when the phases test
+    different targets). Activity and covariance change compare the per-target PSTHs
+    around the go cue of each adapted phase (``adapted_*``, or ``after``) with the
+    phase before learning (``before_adaptation``, or ``before``), on the targets both
+    tested.
+    """
     from nwbmotor import analysis as an
     from nwbmotor.views import open_session
 
     notes: list[str] = []
     ds = open_session(path).load()
     where = Path(path).name
-    model = str(ds.attrs.get("model", ds.attrs.get("subject_id", where)))
+    model = str(ds.attrs.get("subject_id", where))
     rows: list[dict[str, Any]] = []
-    phases = [str(p) for p in dict.fromkeys(np.asarray(ds["phase"].values).tolist())] if "phase" in ds else [""]
-    aligned = None
-    if "go_time" in ds and np.isfinite(ds["go_time"].values).any():
-        aligned = _attempt({}, notes, "trial_align", where, an.trial_align, ds["activity"], ds["go_time"],
-                           window=(-0.6, 0.6))
-    for phase in phases:
-        row: dict[str, Any] = {"path": str(path), "model": model, "phase": phase}
-        trials = np.flatnonzero(np.asarray(ds["phase"].values) == phase) if phase else np.arange(ds.sizes["trial"])
-        if "target" in ds:
-            t0 = float(ds["start_time"].values[trials].min())
-            t1 = float(ds["stop_time"].values[trials].max())
-            sel = {"time_behavior": slice(t0, t1)}
-            err = _attempt(row, notes, "output_error", where, an.output_error, ds["behavior"].sel(sel),
-                           ds["target"].sel(sel))
-            if err is not None:
-                row["output_error"] = _scalar(err)
-        if aligned is not None and phase != phases[0]:
-            first = np.flatnonzero(np.asarray(ds["phase"].values) == phases[0])
-            before, after = aligned.isel(trial=first), aligned.isel(trial=trials)
-            change = _attempt(row, notes, "activity_change", where, an.activity_change, before, after)
-            if change is not None:
-                row["activity_change"] = _scalar(change)
-            cov = _attempt(row, notes, "covariance_change", where, an.covariance_change, before, after)
-            if cov is not None:
-                row["covariance_change"] = _scalar(cov)
+    if "phase" not in ds or "target" not in ds:
+        notes.append(f"{where}: no phases or no target; nothing to compare")
+        return rows, notes
+    start, stop = ds["start_time"].values, ds["stop_time"].values
+    for label, trials in _phase_groups(ds):
+        row: dict[str, Any] = {"path": str(path), "model": model, "phase": label, "n_trials": int(trials.size)}
+        parts = [ds[["behavior", "target"]].sel(time_behavior=slice(start[i], stop[i])) for i in trials]
+        joined = xr_concat(parts, "time_behavior")
+        err = _attempt(row, notes, "output_error", where, an.output_error, joined["behavior"], joined["target"])
+        if err is not None:
+            row["output_error"] = _scalar(err)
         rows.append(row)
+    phase = np.asarray(ds["phase"].values).astype(str)
+    reference = next((p for p in ("before_adaptation", "before") if p in phase), None)
+    learned = [p for p in dict.fromkeys(phase.tolist()) if p.startswith("adapted") or p == "after"]
+    go = ds["go_time"].values if "go_time" in ds else np.full(phase.size, np.nan)
+    events = np.where(np.isfinite(go), go, start)
+    dt = float(np.median(np.diff(ds["time"].values))) if ds.sizes.get("time", 0) > 1 else 0.0
+    # go +- 0.6 s (science.md B: go +- 60 steps of 10 ms), kept inside every trial
+    window = (max(-0.6, float(np.max(start - events))), min(0.6, float(np.min(stop - events)) - 1.5 * dt))
+    if reference is not None and learned:
+        aligned = _attempt({}, notes, "trial_align", where, an.trial_align, ds["activity"], events,
+                           window=window)
+        target = np.asarray(ds["target_id"].values)
+        for p in learned:
+            shared = np.intersect1d(target[phase == reference], target[phase == p])
+            before = np.flatnonzero((phase == reference) & np.isin(target, shared))
+            after = np.flatnonzero((phase == p) & np.isin(target, shared))
+            row = {"path": str(path), "model": model, "phase": f"{p} vs {reference}", "n_trials": int(after.size)}
+            if aligned is not None:
+                b = aligned.isel(trial=before).assign_coords(target_id=("trial", target[before]))
+                a = aligned.isel(trial=after).assign_coords(target_id=("trial", target[after]))
+                for name, func in (("activity_change", an.activity_change), ("covariance_change", an.covariance_change)):
+                    value = _attempt(row, notes, name, where, func, b, a, condition="target_id")
+                    if value is not None:
+                        row[name] = _scalar(value)
+            rows.append(row)
     ds.close()
     return rows, notes
 
@@ -259,14 +295,17 @@ def analyze(
             pd.Index(range(len(lab)), name="session")))
     if not models.empty:
         figs = []
-        for metric, ylabel in (("output_error", "normalised error"), ("activity_change", "% of sd"),
-                               ("covariance_change", "1 - r")):
-            if metric in models and models[metric].notna().any():
-                vals = {f"{r.model}: {r.phase}": getattr(r, metric) for r in models.itertuples()
-                        if np.isfinite(getattr(r, metric))}
-                figs.append(bar_figure(vals, figures / f"model_{metric}.png",
-                                       title=metric.replace("_", " ").capitalize(), ylabel=ylabel,
-                                       caption="Per model and phase (changes against the first phase)."))
+        for model, rows in models.groupby("model", sort=False):
+            for metric, ylabel, what in (
+                ("output_error", "normalised error", "Output error per test phase: learning lowers it."),
+                ("activity_change", "% of sd", "Median |change of the per-target PSTHs| / sd, learned vs before."),
+                ("covariance_change", "1 - r", "1 - correlation of the unit covariance, learned vs before."),
+            ):
+                vals = {r.phase: getattr(r, metric) for r in rows.itertuples()
+                        if metric in rows and np.isfinite(getattr(r, metric))}
+                if vals:
+                    figs.append(bar_figure(vals, figures / f"{model}_{metric}.png",
+                                           title=f"{model}: {metric.replace('_', ' ')}", ylabel=ylabel, caption=what))
         sections.append(Section("Models", f"{len(model_files)} model sessions through the same views and "
                                 "analyses as the lab sessions.", tuple(figs), models.drop(columns=["path"])))
         datasets["model_sessions"] = xr.Dataset.from_dataframe(models.drop(columns=["path"]).set_index(

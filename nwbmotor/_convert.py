@@ -73,7 +73,7 @@ def _build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:
     from nwbmotor._registry import get_interface_class
 
     interfaces = {kind: get_interface_class(kind)(**args) for kind, args in session.sources.items()}
-    for interface in interfaces.values():
+    for interface in sorted(interfaces.values(), key=lambda i: getattr(i, "link_order", 0)):
         link = getattr(interface, "link_session", None)
         if link is not None:
             link(interfaces)

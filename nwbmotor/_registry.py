@@ -13,7 +13,9 @@ them when an interface defines them:
     ``add_to_nwbfile``: lets an interface read what it needs from the others of the
     same session (the Dispatcher trials need the acquisition bitcodes; movements need
     the lever trace; frame mapping needs the movie's frame count). ``interfaces`` is
-    keyed by source kind.
+    keyed by source kind. Interfaces are linked in order of their ``link_order``
+    class attribute (default 0; the acquisition interfaces use -1, since they put the
+    movie on the session clock before the segmentation reads its frame times).
 
 ``finalize_nwbfile(self, nwbfile_path: Path, backend: str) -> None``
     Called after the file is written and closed, before it is renamed to its final

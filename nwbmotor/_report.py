@@ -105,11 +105,12 @@ def bar_figure(
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(4.2, 3.2))
     names = list(values)
-    ax.bar(range(len(names)), [values[n] for n in names], color="#4c72b0")
-    ax.set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
-    ax.set_ylabel(ylabel)
+    fig, ax = plt.subplots(figsize=(4.6, max(2.4, 0.28 * len(names) + 1.0)))
+    ax.barh(range(len(names)), [values[n] for n in names], color="#4c72b0")
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     return Figure(_save(fig, Path(path)), title, caption)

@@ -266,6 +266,33 @@ class MovieInterfaceBase(BaseDataInterface):
         """Same as :attr:`n_frames` (the roiextractors spelling)."""
         return self.n_frames
 
+    def set_aligned_timestamps(self, aligned_timestamps: np.ndarray) -> None:
+        """Put the movie on the session clock: the start time of every frame, in seconds.
+
+        Called by the acquisition interface of the same session with the microscope's
+        frame pulses. ``aligned_timestamps`` holds one time per frame (volume), or one
+        per plane of each volume (the pulses of a fast-z recording), in which case each
+        plane gets its own.
+        """
+        times = np.asarray(aligned_timestamps, dtype=np.float64)
+        streams = self._streams()
+        n = int(streams[0].source.n_frames)
+        planes = sorted({s.plane for s in streams})
+        if times.size == n:
+            per_plane = {z: times for z in planes}
+        elif times.size == n * len(planes):
+            per_plane = {z: times[i :: len(planes)] for i, z in enumerate(planes)}
+        else:
+            raise NwbMotorValueError(
+                f"{self.source_data.get('folder_path') or self.source_data.get('file_path')}: frame times: expected "
+                f"{n} (one per frame) or {n * len(planes)} (one per plane and volume), got {times.size}"
+            )
+        if times.size > 1 and not np.all(np.diff(times) > 0):
+            raise NwbMotorValueError("frame times: expected strictly increasing times")
+        for stream in streams:
+            stream.timestamps = per_plane[stream.plane]
+            stream.starting_time = float(per_plane[stream.plane][0])
+
     def get_timestamps(self) -> np.ndarray:
         """Start time of each frame of the first channel and plane, in seconds."""
         stream = self._streams()[0]

@@ -168,15 +168,35 @@ class LeverAcquisitionBase(BaseDataInterface):
         t = self.frame_times()
         return None if t is None else frame_report(t, self.n_movie_frames)
 
+    #: linked before the other interfaces of the session: it puts the movie on the session clock
+    link_order = -1
+
     def link_session(self, interfaces: Mapping[str, Any]) -> None:
         """Find the session's Dispatcher interface (movements then wait for its trials)
-        and the movie's frame count (when ``n_movie_frames`` was not given)."""
+        and the movie's frame count (when ``n_movie_frames`` was not given), and put the
+        movie on the session clock: its frames start at the microscope's frame pulses.
+
+        When the movie has more frames than pulses (dropped pulses), the missing times
+        continue at the median pulse interval; the frame report in the file says so.
+        """
         self._dispatcher = interfaces.get("dispatcher")
+        kind = next((k for k in MOVIE_KINDS if k in interfaces), None)
+        if kind is None:
+            return
+        movie = interfaces[kind]
         if self.n_movie_frames is None:
-            for kind in MOVIE_KINDS:
-                if kind in interfaces:
-                    self.n_movie_frames = movie_frame_count(interfaces[kind])
-                    break
+            self.n_movie_frames = movie_frame_count(movie)
+        pulses = self.frame_times()
+        align = getattr(movie, "set_aligned_timestamps", None)
+        if pulses is None or pulses.size < 2 or align is None:
+            return
+        n = int(movie_frame_count(movie))
+        if pulses.size >= n:
+            times = pulses[:n]
+        else:
+            step = float(np.median(np.diff(pulses)))
+            times = np.concatenate([pulses, pulses[-1] + step * np.arange(1, n - pulses.size + 1)])
+        align(times)
 
     # ---- NWB
     def task_parameters(self) -> dict[str, Any]:

@@ -199,6 +199,7 @@ def write_demo_dataset(
                 kind="xsglog",
                 opto_fraction=0.2 if opto else 0.0,
                 press_probability=LEARNING["press_probability"][s],
+                opto_press_probability=0.3 * LEARNING["press_probability"][s] if opto else None,
                 prefix=f"AP{71 + m:04d}AAAA{s + 1:04d}",
                 animal=subject_id,
                 date=f"1403{2 * s + 1:02d}a",

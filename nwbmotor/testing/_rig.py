@@ -194,6 +194,7 @@ def write_rig_session(
     opto_fraction: float = 0.0,
     catch_fraction: float = 0.1,
     press_probability: float = 0.85,
+    opto_press_probability: float | None = None,
     drift_ppm: float = 40.0,
     dispatcher_offset: float = 1234.5,
     response_window: float = 3.0,
@@ -234,6 +235,9 @@ def write_rig_session(
         ``opto_duration`` s; the Opto TTL pulses at ``opto_pulse_hz``).
     catch_fraction : float, default 0.1
         Fraction of catch trials (cue, but no reward).
+    opto_press_probability : float, optional
+        Chance the mouse presses on a light trial (light silences the area, so lower
+        than ``press_probability``); default: the same as on other trials.
     press_probability : float, default 0.85
         Chance the mouse presses after the cue (presses may stay below the reward
         threshold: partial presses).
@@ -287,13 +291,17 @@ def write_rig_session(
     starts, cues, iti_len = [], [], []
     onsets: list[float] = []
     press_of_trial = np.full(n_trials, -1, dtype=np.int64)
+    light = None
+    if opto_press_probability is not None:  # light trials drawn first: they change the mouse's behaviour
+        light = np.random.default_rng([seed, 1]).random(n_trials) < opto_fraction
     for i in range(n_trials):
         starts.append(t)
         cue = t + code_len + rng.uniform(0.5, 1.5)
         cues.append(cue)
         iti = rng.uniform(*iti_range)
         iti_len.append(iti)
-        if rng.random() < press_probability:
+        p_press = opto_press_probability if light is not None and light[i] else press_probability
+        if rng.random() < p_press:
             press_of_trial[i] = len(onsets)
             onsets.append(cue + rng.uniform(0.15, 0.8))
         # a spontaneous movement in the ITI now and then
@@ -310,7 +318,7 @@ def write_rig_session(
     starts_a, cues_a = np.asarray(starts), np.asarray(cues)
 
     catch = rng.random(n_trials) < catch_fraction
-    opto = rng.random(n_trials) < opto_fraction
+    opto = light if light is not None else rng.random(n_trials) < opto_fraction
     rewards = np.full(n_trials, np.nan)
     for i in range(n_trials):
         j = press_of_trial[i]

@@ -1,0 +1,79 @@
+"""`nwbmotor demo` end to end: the report shows the planted learning and the models."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from nwbmotor import NwbMotorValueError
+from nwbmotor._cli import main
+from nwbmotor._demo import run_demo
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "nwbmotor-demo"
+    result = CliRunner().invoke(main, ["demo", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"{out / 'report' / 'report.html'}" in result.output
+    return out
+
+
+def test_every_step_left_its_output(demo_dir: Path) -> None:
+    assert (demo_dir / "lab-files" / "spec.yaml").is_file()
+    assert len(list((demo_dir / "nwb").rglob("*.nwb"))) == 8
+    assert (demo_dir / "dandiset" / "dandiset.yaml").is_file()
+    assert len(list((demo_dir / "dandiset").rglob("sub-*/*.nwb"))) == 8
+    assert {p.name for p in (demo_dir / "models").glob("*.nwb")} == {"gain-modulation.nwb", "modular-rnn.nwb"}
+    report = demo_dir / "report"
+    assert (report / "lab_sessions.nc").is_file() and (report / "model_sessions.nc").is_file()
+
+
+def test_report_page_shows_every_figure_it_names(demo_dir: Path) -> None:
+    page = (demo_dir / "report" / "report.html").read_text()
+    images = re.findall(r"<img src='([^']+)'", page)
+    assert len(images) >= 10
+    for src in images:
+        assert (demo_dir / "report" / src).stat().st_size > 5_000, src
+    for title in ("Learning", "Optogenetics", "Models"):
+        assert f"<h2>{title}</h2>" in page
+
+
+def test_report_recovers_the_planted_learning(demo_dir: Path) -> None:
+    lab = pd.read_csv(demo_dir / "report" / "table_1_learning.csv")
+    mean = lab.groupby("session_index").mean(numeric_only=True)
+    # the mouse presses on more trials (planted 0.55 -> 0.95 press probability)
+    assert mean["fraction_rewarded"].iloc[-1] > mean["fraction_rewarded"].iloc[0] + 0.15
+    # movement-related population expands, then refines (planted 0.12, 0.36, 0.28, 0.22)
+    frac = mean["fraction_movement_related"]
+    assert frac.idxmax() == 1 and frac.iloc[1] > frac.iloc[0] + 0.1 and frac.iloc[-1] < frac.iloc[1] - 0.05
+    # responses become precisely timed: the spatiotemporal correlation rises, the latency spread falls
+    for _, rows in lab.groupby("subject_id"):
+        rows = rows.sort_values("session_index")
+        assert rows["spatiotemporal_correlation"].iloc[-1] > rows["spatiotemporal_correlation"].iloc[0] + 0.2
+    assert mean["latency_spread"].iloc[-1] < 0.5 * mean["latency_spread"].dropna().iloc[0]
+    # light on a fifth of the trials lowers the fraction rewarded
+    opto = pd.read_csv(demo_dir / "report" / "table_2_optogenetics.csv")
+    assert opto["fraction_rewarded_light"].mean() < opto["fraction_rewarded_no_light"].mean()
+
+
+def test_report_compares_the_models(demo_dir: Path) -> None:
+    models = pd.read_csv(demo_dir / "report" / "table_3_models.csv").set_index(["model", "phase"])
+    err = models["output_error"]
+    assert err["modular-rnn", "trained"] < 0.2 * err["modular-rnn", "untrained"]
+    assert err["modular-rnn", "adapted_input"] < 0.3 * err["modular-rnn", "before_adaptation"]
+    assert err["modular-rnn", "adapted_local"] < 0.3 * err["modular-rnn", "before_adaptation"]
+    assert err["gain-modulation", "after, target 1"] < 0.5 * err["gain-modulation", "before, target 1"]
+    changes = models["covariance_change"].dropna()
+    assert len(changes) == 3 and (changes >= 0).all()
+
+
+def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "thesis.tex").write_text("precious")
+    with pytest.raises(NwbMotorValueError, match="not a previous nwbmotor demo"):
+        run_demo(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["thesis.tex"]
