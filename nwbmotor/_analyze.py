@@ -175,6 +175,10 @@ def model_session_metrics(path: str | os.PathLike[str]) -> tuple[list[dict[str, 
             after = np.flatnonzero((phase == p) & np.isin(target, shared))
             row = {"path": str(path), "model": model, "phase": f"{p} vs {reference}", "n_trials": int(after.size)}
             if aligned is not None:
+                # the motor-cortex modules, as in Feulner et al. (the upstream module is
+                # the one H_input rewires; its own change says nothing of M1's covariance)
+                if "module" in aligned.coords and {"PMd", "M1"} & set(aligned["module"].values.tolist()):
+                    aligned = aligned.isel(unit=np.isin(aligned["module"].values, ["PMd", "M1"]))
                 b = aligned.isel(trial=before).assign_coords(target_id=("trial", target[before]))
                 a = aligned.isel(trial=after).assign_coords(target_id=("trial", target[after]))
                 for name, func in (("activity_change", an.activity_change), ("covariance_change", an.covariance_change)):

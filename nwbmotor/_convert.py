@@ -118,6 +118,7 @@ def convert_session(
     *,
     backend: Literal["hdf5", "zarr"] = "hdf5",
     overwrite: bool = False,
+    progress: bool = False,
 ) -> SessionOutcome:
     """Convert one session; never raises for bad input, the outcome says what went wrong.
 
@@ -130,7 +131,11 @@ def convert_session(
     backend : {"hdf5", "zarr"}
     overwrite : bool, default False
         Redo a session whose file exists; otherwise it is skipped.
+    progress : bool, default False
+        Show this file's progress (reading sources, building, writing).
     """
+    from tqdm.auto import tqdm
+
     from nwbmotor._write import write_nwbfile
 
     target = _output_path(Path(output_dir), session, backend)
@@ -139,15 +144,26 @@ def convert_session(
     if target.exists() and not overwrite:
         return SessionOutcome(**ids, path=str(target), status="skipped",
                               message="exists; pass --overwrite to redo it")
+    if session.unavailable:
+        return SessionOutcome(**ids, path=str(target), status="failed",
+                              message=f"{session.subject.subject_id}/{session.session.session_id}: "
+                                      + "; ".join(session.unavailable))
     start = time.perf_counter()
+    bar = tqdm(total=2, desc=target.name, unit="step", leave=False, position=1, disable=not progress)
     try:
+        bar.set_postfix_str("reading sources")
         nwbfile, interfaces = build_nwbfile(session)
+        bar.update()
+        bar.set_postfix_str("writing")
         write_nwbfile(nwbfile, target, backend=backend, overwrite=overwrite, finalizers=interfaces.values())
+        bar.update()
     except NwbMotorError as exc:
         return SessionOutcome(**ids, path=str(target), status="failed", message=str(exc))
     except Exception as exc:  # noqa: BLE001 - one failing session must not stop the others
         return SessionOutcome(**ids, path=str(target), status="failed",
                               message=f"unexpected {type(exc).__name__}: {exc}")
+    finally:
+        bar.close()
     return SessionOutcome(**ids, path=str(target), status="written", seconds=time.perf_counter() - start)
 
 
@@ -164,7 +180,8 @@ def convert(
     """Convert every session of a spec to ``<output_dir>/sub-<s>/sub-<s>_ses-<t>.nwb``.
 
     The whole spec is checked first (:func:`nwbmotor.load_spec`); a spec error stops
-    the run before anything is written. Then each session is converted on its own.
+    the run before anything is written. A source file that does not exist fails its
+    session only (reported with its key path). Then each session is converted on its own.
 
     Parameters
     ----------
@@ -195,8 +212,9 @@ def convert(
 
     if workers < 1:
         raise NwbMotorValueError(f"workers must be at least 1, got {workers}")
-    checked = load_spec(spec)
-    kwargs: dict[str, Any] = {"output_dir": Path(output_dir), "backend": backend, "overwrite": overwrite}
+    checked = load_spec(spec, missing_paths="session")
+    kwargs: dict[str, Any] = {"output_dir": Path(output_dir), "backend": backend, "overwrite": overwrite,
+                              "progress": progress}
     outcomes: Sequence[SessionOutcome] = run_jobs(
         convert_session, list(checked), kwargs=kwargs, workers=workers, scheduler=scheduler,
         progress=progress, label="sessions",

@@ -14,7 +14,7 @@ import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -47,6 +47,9 @@ class SessionSpec:
     session: SessionMetadata
     shared: SharedMetadata
     sources: dict[str, dict[str, Any]]
+    #: problems with this session's source files (missing paths), when the spec was
+    #: loaded with ``missing_paths="session"``: the session fails, the others convert
+    unavailable: tuple[str, ...] = ()
 
     @property
     def relative_path(self) -> Path:
@@ -104,12 +107,14 @@ def _pydantic_messages(exc: ValidationError) -> list[str]:
 
 def _check_sources(
     where: str, sources: dict[str, dict[str, Any]], base: Path
-) -> tuple[dict[str, dict[str, Any]], list[str]]:
+) -> tuple[dict[str, dict[str, Any]], list[str], list[str]]:
+    """Resolve and check a session's sources: (resolved, problems, missing paths)."""
     import jsonschema
 
     from nwbmotor._registry import SOURCE_KINDS, get_interface_class
 
     problems: list[str] = []
+    missing: list[str] = []
     resolved: dict[str, dict[str, Any]] = {}
     for kind, args in sources.items():
         key = f"{where}.sources.{kind}"
@@ -146,17 +151,22 @@ def _check_sources(
                 path = Path(args[name]).expanduser()
                 path = path if path.is_absolute() else base / path
                 if not path.exists():
-                    problems.append(f"{key}.{name}: path {str(path)!r} does not exist")
+                    missing.append(f"{key}.{name}: path {str(path)!r} does not exist")
                 elif fmt == "directory-path" and not path.is_dir():
                     problems.append(f"{key}.{name}: {str(path)!r} is a file; expected a folder")
                 elif fmt == "file-path" and path.is_dir():
                     problems.append(f"{key}.{name}: {str(path)!r} is a folder; expected a file")
                 args[name] = str(path)
         resolved[kind] = args
-    return resolved, problems
+    return resolved, problems, missing
 
 
-def load_spec(path: str | os.PathLike[str], *, check_sources: bool = True) -> ConversionSpec:
+def load_spec(
+    path: str | os.PathLike[str],
+    *,
+    check_sources: bool = True,
+    missing_paths: Literal["error", "session"] = "error",
+) -> ConversionSpec:
     """Read and check a conversion spec.
 
     Parameters
@@ -166,6 +176,11 @@ def load_spec(path: str | os.PathLike[str], *, check_sources: bool = True) -> Co
     check_sources : bool, default True
         Also check each source's arguments against its interface and that its paths
         exist. Turn off to check only the structure and the metadata.
+    missing_paths : {"error", "session"}, default "error"
+        A source path that does not exist is a spec error (``"error"``), or makes
+        only its session unavailable (``"session"``: listed in
+        ``SessionSpec.unavailable``; what ``convert`` uses, so that one missing file
+        fails its session and the others convert).
 
     Returns
     -------
@@ -219,11 +234,15 @@ def load_spec(path: str | os.PathLike[str], *, check_sources: bool = True) -> Co
         for j, sess in enumerate(subj.sessions):
             where = f"subjects[{i}].sessions[{j}]"
             session = SessionMetadata.model_validate(sess.model_dump(exclude={"sources"}))
-            sources = sess.sources
+            sources, missing = sess.sources, []
             if check_sources:
-                sources, found = _check_sources(where, sess.sources, path.parent)
+                sources, found, missing = _check_sources(where, sess.sources, path.parent)
                 problems.extend(found)
-            spec = SessionSpec(subject=subject, session=session, shared=parsed.metadata, sources=sources)
+                if missing_paths == "error":
+                    problems.extend(missing)
+                    missing = []
+            spec = SessionSpec(subject=subject, session=session, shared=parsed.metadata, sources=sources,
+                               unavailable=tuple(missing))
             if spec.relative_path in seen:
                 problems.append(f"{where}.session_id: {session.session_id!r} repeats {seen[spec.relative_path]}")
             seen[spec.relative_path] = where

@@ -88,7 +88,6 @@ def _bad_specs(tmp_path: Path) -> list[tuple[dict, str]]:
     wrong_type["subjects"][0]["sessions"] = "day01"
     bad_age = _spec(tmp_path)
     bad_age["subjects"][0]["age"] = "90 days"
-    no_path = _spec(tmp_path, sources={"neuroconv:Suite2pSegmentationInterface": {"folder_path": "s2p/nowhere"}})
     bad_arg = _spec(tmp_path, sources={"neuroconv:Suite2pSegmentationInterface": {"folder_path": ".", "frobnicate": 1}})
     bad_kind = _spec(tmp_path, sources={"scanimagexx": {"folder_path": "."}})
     return [
@@ -96,13 +95,12 @@ def _bad_specs(tmp_path: Path) -> list[tuple[dict, str]]:
         (missing, r"subjects\[0\]\.sessions\[0\]\.session_description: required field is missing"),
         (wrong_type, r"subjects\[0\]\.sessions: .*got 'day01'"),
         (bad_age, r"subjects\[0\]\.age: age '90 days' is not an ISO 8601 duration; write 'P90D'"),
-        (no_path, r"subjects\[0\]\.sessions\[0\]\.sources\.neuroconv:Suite2pSegmentationInterface\.folder_path: path '.*s2p/nowhere' does not exist"),
         (bad_arg, r"sources\.neuroconv:Suite2pSegmentationInterface: unknown key\(s\) \['frobnicate'\]"),
         (bad_kind, r"sources\.scanimagexx: unknown source kind"),
     ]
 
 
-@pytest.mark.parametrize("case", range(7))
+@pytest.mark.parametrize("case", range(6))
 def test_bad_spec_rejected_with_key_path_before_anything_is_written(tmp_path: Path, case: int) -> None:
     spec, message = _bad_specs(tmp_path)[case]
     with pytest.raises(NwbMotorValueError, match=message):
@@ -153,3 +151,22 @@ def test_unknown_class_in_registry_is_a_clear_error() -> None:
             get_interface_class("broken")
     finally:
         SOURCE_KINDS.pop("broken")
+
+
+def test_missing_source_path_fails_its_session_only_with_the_key_path(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    spec["subjects"][0]["sessions"][0]["sources"] = {
+        "neuroconv:Suite2pSegmentationInterface": {"folder_path": "s2p/nowhere"}
+    }
+    path = _write(tmp_path, spec)
+    with pytest.raises(NwbMotorValueError, match=r"subjects\[0\]\.sessions\[0\]\.sources\."
+                       r"neuroconv:Suite2pSegmentationInterface\.folder_path: path '.*s2p/nowhere' does not exist"):
+        load_spec(path)
+    result = convert(path, output_dir=tmp_path / "nwb", progress=False)
+    failed, written = result.outcomes
+    assert (failed.status, written.status) == ("failed", "written")
+    assert "sessions[0].sources.neuroconv:Suite2pSegmentationInterface.folder_path" in failed.message
+    assert not Path(failed.path).exists()
+    assert_valid_nwb(written.path)
+    cli = CliRunner().invoke(main, ["convert", str(path), "-o", str(tmp_path / "nwb")])
+    assert cli.exit_code == 1 and "s2p/nowhere' does not exist" in cli.output
