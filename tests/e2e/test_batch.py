@@ -66,11 +66,12 @@ def _finished(out: Path) -> list[Path]:
 def test_ctrl_c_leaves_finished_files_valid_and_no_partial_files(small_demo: DemoDataset, tmp_path: Path) -> None:
     out = tmp_path / "nwb"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nwbmotor", "convert", str(small_demo.spec_path), "-o", str(out)],
+        [sys.executable, "-P", "-m", "nwbmotor", "convert", str(small_demo.spec_path), "-o", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not _finished(out):
+        assert proc.poll() is None, proc.communicate()
         time.sleep(0.2)
     # the first file is complete; interrupt while the next one is being written
     while time.monotonic() < deadline and not any(PARTIAL_MARKER in p.name for p in out.rglob("*")):

@@ -222,5 +222,5 @@ def test_file_reads_without_nwbmotor(tmp_path: Path) -> None:
         assert not any(m.startswith("nwbmotor") for m in sys.modules)
         """
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["LeverPressTask", "10000.0", "@lever2p"]

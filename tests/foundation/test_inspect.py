@@ -105,6 +105,6 @@ def test_inspect_groups_by_file_and_fails_if_any_fails(tmp_path: Path) -> None:
 
 def test_inspect_end_to_end_in_a_subprocess(tmp_path: Path) -> None:
     bad = _bad_age(tmp_path / "bad.nwb")
-    proc = subprocess.run([sys.executable, "-m", "nwbmotor", "inspect", str(bad)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-P", "-m", "nwbmotor", "inspect", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 1
     assert "check_subject_age" in proc.stdout

@@ -85,7 +85,7 @@ _SLOW_WRITER = textwrap.dedent(
 
 def test_sigkill_midway_leaves_no_file_at_the_target(tmp_path: Path) -> None:
     target = tmp_path / "sub-A" / "sub-A_ses-1.nwb"
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, str(target)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-P", "-c", _SLOW_WRITER, str(target)], stdout=subprocess.PIPE,
                             text=True)
     assert proc.stdout.readline().strip() == "writing"
     deadline = time.monotonic() + 60

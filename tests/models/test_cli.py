@@ -61,11 +61,11 @@ def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
 
 def test_end_to_end_in_a_subprocess(tmp_path: Path) -> None:
     out = tmp_path / "gm.nwb"
-    run = subprocess.run([sys.executable, "-m", "nwbmotor", "simulate", "gain-modulation", "-o", str(out), *TINY],
+    run = subprocess.run([sys.executable, "-P", "-m", "nwbmotor", "simulate", "gain-modulation", "-o", str(out), *TINY],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "gain learning" in run.stderr  # tqdm progress
-    check = subprocess.run([sys.executable, "-m", "nwbmotor", "inspect", str(out)], capture_output=True, text=True,
+    check = subprocess.run([sys.executable, "-P", "-m", "nwbmotor", "inspect", str(out)], capture_output=True, text=True,
                            timeout=300)
     assert check.returncode == 0, check.stdout + check.stderr
     session = read_model_session(out)
