@@ -14,6 +14,14 @@ from nwbmotor.testing import write_lab_session
 from nwbmotor.views import map_sessions, open_session
 
 
+def _by_value(func):
+    """Send a function of this module to the workers by value: they cannot import the
+    test module (the tests run against the installed package, not the checkout), and
+    cloudpickle copies functions of ``__main__`` whole."""
+    func.__module__ = "__main__"
+    return func
+
+
 @pytest.fixture(scope="module")
 def client():
     distributed = pytest.importorskip("distributed")
@@ -30,10 +38,12 @@ def sessions(tmp_path_factory):
             for k in range(2)]
 
 
+@_by_value
 def mean_response(ds: xr.Dataset) -> xr.DataArray:
     return trial_align(ds, "cue_time", window=(-0.5, 1.0)).mean("trial").rename("response")
 
 
+@_by_value
 def n_rewarded(ds: xr.Dataset) -> xr.DataArray:
     return ds["rewarded"].sum().rename("n_rewarded")
 
