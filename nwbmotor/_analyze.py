@@ -49,12 +49,6 @@ class AnalysisResult:
     notes: tuple[str, ...]
 
 
-def xr_concat(parts: list, dim: str):
-    import xarray as xr
-
-    return xr.concat(parts, dim)
-
-
 def _scalar(value: Any) -> float:
     return float(np.asarray(value))
 
@@ -137,6 +131,8 @@ def model_session_metrics(path: str | os.PathLike[str]) -> tuple[list[dict[str, 
     phase before learning (``before_adaptation``, or ``before``), on the targets both
     tested.
     """
+    import xarray as xr
+
     from nwbmotor import analysis as an
     from nwbmotor.views import open_session
 
@@ -152,7 +148,7 @@ def model_session_metrics(path: str | os.PathLike[str]) -> tuple[list[dict[str, 
     for label, trials in _phase_groups(ds):
         row: dict[str, Any] = {"path": str(path), "model": model, "phase": label, "n_trials": int(trials.size)}
         parts = [ds[["behavior", "target"]].sel(time_behavior=slice(start[i], stop[i])) for i in trials]
-        joined = xr_concat(parts, "time_behavior")
+        joined = xr.concat(parts, "time_behavior")
         err = _attempt(row, notes, "output_error", where, an.output_error, joined["behavior"], joined["target"])
         if err is not None:
             row["output_error"] = _scalar(err)

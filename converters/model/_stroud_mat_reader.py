@@ -48,7 +48,8 @@ def read_stroud_mat(path: Path, *, tau: float = 0.2, dt: float | None = None, du
 
     ``dt`` defaults to ``duration / T``: the targets span the 500 ms movement.
     """
-    from nwbmotor.models import ModelSession, NetworkSnapshot, movement_error, simulate_gain_network
+    from nwbmotor.models import ModelSession, NetworkSnapshot, simulate_gain_network
+    from nwbmotor.models._gain_modulation import plan_trials
 
     mat = load_mat(path)
     missing = [k for k in REQUIRED if k not in mat]
@@ -98,7 +99,6 @@ def read_stroud_mat(path: Path, *, tau: float = 0.2, dt: float | None = None, du
     rates = simulate_gain_network(w, x0, gains, n_steps=n_steps, tau=tau, dt=dt, r0=r0, rmax=rmax)
     outputs = (readout[0] + rates[..., :n_exc] @ readout[1:])[..., None]
     target_arr = np.array([targets[p[3]] for p in plan])[..., None]
-    n_trials = len(plan)
     snapshots = [
         NetworkSnapshot(
             phase=name, tau=tau, dt=dt, nonlinearity="gain_tanh_asymmetric",
@@ -119,16 +119,7 @@ def read_stroud_mat(path: Path, *, tau: float = 0.2, dt: float | None = None, du
         rates=rates,
         outputs=outputs,
         targets=target_arr,
-        trials={
-            "target_id": np.array([p[2] for p in plan]),
-            "target_angle": np.full(n_trials, np.nan),
-            "perturbation": np.zeros(n_trials),
-            "phase": np.array([p[0] for p in plan]),
-            "go_time": np.zeros(n_trials),
-            "cue_time": np.full(n_trials, np.nan),
-            "network": np.array([p[1] for p in plan]),
-            "error": movement_error(outputs[..., 0], target_arr[..., 0]),
-        },
+        trials=plan_trials(plan, outputs, target_arr),
         networks=snapshots,
         rate_unit="Hz",
     )

@@ -53,6 +53,7 @@ __all__ = [
     "make_movement_target",
     "most_amplified_state",
     "movement_error",
+    "plan_trials",
     "simulate_gain_network",
     "spectral_abscissa",
 ]
@@ -288,6 +289,29 @@ def movement_error(z: np.ndarray, target: np.ndarray) -> np.ndarray:
     """
     centred = target - target.mean(axis=-1, keepdims=True)
     return np.sum((z - target) ** 2, axis=-1) / np.sum(centred**2, axis=-1)
+
+
+def plan_trials(plan: list[tuple], outputs: np.ndarray, targets: np.ndarray) -> dict[str, np.ndarray]:
+    """Trial columns of a gain-model session run as ``plan``: one ``(phase, network,
+    target id, ...)`` tuple per trial; ``outputs``/``targets`` of shape (trial, time, 1).
+
+    Examples
+    --------
+    >>> cols = plan_trials([("before", "initial", 0)], np.ones((1, 5, 1)), np.arange(5.0)[None, :, None])
+    >>> cols["phase"].tolist(), cols["target_id"].tolist()
+    (['before'], [0])
+    """
+    n_trials = len(plan)
+    return {
+        "target_id": np.array([p[2] for p in plan]),
+        "target_angle": np.full(n_trials, np.nan),
+        "perturbation": np.zeros(n_trials),
+        "phase": np.array([p[0] for p in plan]),
+        "go_time": np.zeros(n_trials),
+        "cue_time": np.full(n_trials, np.nan),
+        "network": np.array([p[1] for p in plan]),
+        "error": movement_error(outputs[..., 0], targets[..., 0]),
+    }
 
 
 def make_movement_target(rng: np.random.Generator, n_steps: int, dt: float, *, n_bumps: int = 4,

@@ -23,7 +23,7 @@ from nwbmotor.models._gain_modulation import (
     learn_gains,
     make_movement_target,
     most_amplified_state,
-    movement_error,
+    plan_trials,
     simulate_gain_network,
     single_threaded_blas,
 )
@@ -199,7 +199,6 @@ def run_gain_modulation(
     rates = run(np.array([pattern[p[1]] for p in plan]))
     outputs = output(rates)[..., None]
     targets = np.array([p[3] for p in plan])[..., None]
-    n_trials = len(plan)
     cell_type = np.array(["E"] * n_exc + ["I"] * n_inh)
     snapshots = [
         NetworkSnapshot(
@@ -234,17 +233,7 @@ def run_gain_modulation(
         rates=rates,
         outputs=outputs,
         targets=targets,
-        trials={
-            "target_id": np.array([p[2] for p in plan]),
-            "target_angle": np.full(n_trials, np.nan),
-            "perturbation": np.zeros(n_trials),
-            "phase": np.array([p[0] for p in plan]),
-            "go_time": np.zeros(n_trials),
-            "cue_time": np.full(n_trials, np.nan),
-            "network": np.array([p[1] for p in plan]),
-            "error": movement_error(outputs[..., 0], targets[..., 0]),
-            "speed": np.array([p[4] for p in plan]),
-        },
+        trials={**plan_trials(plan, outputs, targets), "speed": np.array([p[4] for p in plan])},
         networks=snapshots,
         training_log=log,
         rate_unit="Hz",
