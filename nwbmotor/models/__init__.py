@@ -27,9 +27,14 @@ from nwbmotor.models._gain_modulation import (
     simulate_gain_network,
     spectral_abscissa,
 )
-from nwbmotor.models._modular_rnn import ModularRnnOptions, run_modular_rnn, simulate_snapshot
 from nwbmotor.models._gain_study import run_gain_modulation
-from nwbmotor.models._modular_rnn import run_modular_rnn
+from nwbmotor.models._modular_rnn import (
+    ModularRnnOptions,
+    compare_hypotheses,
+    hypotheses,
+    run_modular_rnn,
+    simulate_snapshot,
+)
 from nwbmotor.models._nwb import (
     add_model_session,
     model_metadata,
@@ -58,14 +63,15 @@ __all__ = [
     "apply_nonlinearity",
     "build_stability_optimized_network",
     "combine_gain_patterns",
+    "compare_hypotheses",
     "endpoint_indices",
     "fit_readout",
     "gain_nonlinearity",
+    "hypotheses",
     "interpolate_gains",
     "learn_gains",
     "make_movement_target",
     "ModularRnnOptions",
-    "run_modular_rnn",
     "simulate_snapshot",
     "model_metadata",
     "model_session_to_nwbfile",
