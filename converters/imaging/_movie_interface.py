@@ -293,6 +293,16 @@ class MovieInterfaceBase(BaseDataInterface):
             stream.timestamps = per_plane[stream.plane]
             stream.starting_time = float(per_plane[stream.plane][0])
 
+    def imaging_plane_names(self) -> dict[tuple[str, int], str]:
+        """Name of the ``ImagingPlane`` of each (channel, plane) this movie writes, in stream order."""
+        streams = self._streams()
+        n_channels = len(dict.fromkeys(s.channel for s in streams))
+        n_planes = len({s.plane for s in streams})
+        return {
+            (s.channel, s.plane): imaging_plane_name(s.channel, s.plane, n_channels=n_channels, n_planes=n_planes)
+            for s in streams
+        }
+
     def get_timestamps(self) -> np.ndarray:
         """Start time of each frame of the first channel and plane, in seconds."""
         stream = self._streams()[0]

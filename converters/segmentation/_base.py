@@ -116,6 +116,35 @@ class SegmentationInterfaceBase(BaseDataInterface):
         get_timestamps = getattr(movie, "get_timestamps", None)
         if get_timestamps is not None:
             self._frame_times = np.asarray(get_timestamps(), dtype=np.float64)
+        plane_names = getattr(movie, "imaging_plane_names", None)
+        if self.imaging_plane_name is None and plane_names is not None:
+            self.imaging_plane_name = self._movie_plane(plane_names(), kind)
+
+    def _functional_channel_and_plane(self) -> tuple[int, int | None]:
+        """Index of the movie channel the ROIs were drawn on, and their plane (None: unknown)."""
+        return 0, None
+
+    def _movie_plane(self, names: Mapping[tuple[str, int], str], kind: str) -> str | None:
+        """The movie's imaging plane these ROIs lie in (None for a single-plane, single-channel movie)."""
+        if len(names) <= 1:
+            return None
+        channels = list(dict.fromkeys(channel for channel, _ in names))
+        planes = sorted({plane for _, plane in names})
+        channel_index, plane = self._functional_channel_and_plane()
+        listed = ", ".join(names.values())
+        if plane is None:
+            if len(planes) > 1:
+                raise NwbMotorValueError(
+                    f"{self._source_path()}: the session's '{kind}' movie has {len(planes)} planes ({listed}); "
+                    "pass imaging_plane_name= to say which one the ROIs are on"
+                )
+            plane = planes[0]
+        if not 0 <= channel_index < len(channels) or (channels[channel_index], plane) not in names:
+            raise NwbMotorValueError(
+                f"{self._source_path()}: the ROIs are on channel {channel_index + 1}, plane {plane}; the session's "
+                f"'{kind}' movie has channels {channels} and planes {planes} ({listed}); pass imaging_plane_name="
+            )
+        return names[(channels[channel_index], plane)]
 
     def _timing(self) -> dict[str, Any]:
         """Keyword arguments of the traces' timing: the movie's when linked, else the frame rate from 0 s."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -132,6 +133,20 @@ class Suite2pInterface(SegmentationInterfaceBase):
             plane_segmentation_name=plane_segmentation_name,
             imaging_plane_name=imaging_plane_name,
         )
+
+    def _functional_channel_and_plane(self) -> tuple[int, int | None]:
+        """Suite2p's functional channel (``ops['functional_chan']``, 1-based) and plane.
+
+        The plane is the index in the folder's name (Suite2p writes ``plane0``,
+        ``plane1``, ...), else ``ops['iplane']``, else unknown.
+        """
+        ops = self.plane.ops
+        channel = int(ops.get("functional_chan", 1)) - 1
+        match = re.fullmatch(r"plane(\d+)", self.plane.folder.name)
+        if match:
+            return channel, int(match.group(1))
+        plane = ops.get("iplane")
+        return channel, None if plane is None else int(plane)
 
     def n_rois(self) -> int:
         return self.plane.n_rois

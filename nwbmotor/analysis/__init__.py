@@ -30,6 +30,7 @@ from nwbmotor.analysis._population import (
     sequence_reproducibility,
     spatiotemporal_correlation,
 )
+from nwbmotor.analysis._premovement import premovement_activity
 from nwbmotor.analysis._spatial import spatial_clustering
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "lever_correlation",
     "opto_performance",
     "population_similarity",
+    "premovement_activity",
     "sequence_reproducibility",
     "spatial_clustering",
     "spatiotemporal_correlation",

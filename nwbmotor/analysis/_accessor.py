@@ -22,7 +22,7 @@ FORWARDED = (
     "population_similarity", "activity_timing", "sequence_reproducibility", "spatiotemporal_correlation",
     "lever_correlation", "behavior_timing", "spatial_clustering", "opto_performance", "light_driven_units",
     "activity_change", "covariance_change", "principal_angles", "weight_change", "dw_dimensionality",
-    "output_error",
+    "output_error", "premovement_activity",
 )
 
 
@@ -74,3 +74,4 @@ class MotorAccessor:
     weight_change = _forward("weight_change")
     dw_dimensionality = _forward("dw_dimensionality")
     output_error = _forward("output_error")
+    premovement_activity = _forward("premovement_activity")

@@ -185,6 +185,36 @@ def _lever(
     return tb, lever
 
 
+def _lead_cells(
+    movement_related: NDArray[np.bool_],
+    fraction_lead: float,
+    lead_s: float,
+    lead_cells: NDArray[np.integer] | None,
+    seed: int,
+) -> NDArray[np.bool_]:
+    """Which movement-related cells fire before movement onset (bool per cell)."""
+    if not (np.isfinite(lead_s) and lead_s > 0):
+        raise NwbMotorValueError(f"planted_session: lead_s must be > 0 seconds, got {lead_s!r}")
+    lead = np.zeros(movement_related.size, bool)
+    if lead_cells is not None:
+        lead[np.asarray(lead_cells, int)] = True
+        if (lead & ~movement_related).any():
+            raise NwbMotorValueError(
+                f"planted_session: lead_cells must be movement-related cells, got "
+                f"{np.flatnonzero(lead & ~movement_related).tolist()} that are not"
+            )
+        return lead
+    if not 0.0 <= fraction_lead <= 1.0:
+        raise NwbMotorValueError(
+            f"planted_session: fraction_lead must be in [0, 1], got {fraction_lead!r}"
+        )
+    mov = np.flatnonzero(movement_related)
+    n_lead = int(round(fraction_lead * mov.size))
+    if n_lead:
+        lead[np.random.default_rng([seed, 105]).permutation(mov)[:n_lead]] = True
+    return lead
+
+
 def planted_session(
     *,
     n_cells: int = 60,
@@ -205,6 +235,9 @@ def planted_session(
     p_participate: float = 0.8,
     timing_jitter_s: float = 0.1,
     latencies_s: NDArray[np.floating] | None = None,
+    fraction_lead: float = 0.0,
+    lead_s: float = 0.105,
+    lead_cells: NDArray[np.integer] | None = None,
     p_respond: float = 0.8,
     reaction_median_s: float = 0.6,
     spontaneous_rate_hz: float = 0.1,
@@ -240,6 +273,12 @@ def planted_session(
     p_participate, timing_jitter_s, latencies_s : float, float, ndarray
         Probability that a movement-related cell fires on a movement, jitter of its
         latency (s), and per-cell latencies after movement onset (default U(0, 0.6) s).
+    fraction_lead, lead_s, lead_cells : float, float, ndarray
+        Leading cells: this fraction of the movement-related cells (rounded; or the
+        movement-related cells ``lead_cells``) fire ``lead_s`` seconds *before*
+        movement onset (± ``timing_jitter_s``) instead of at their latency. Chosen by
+        a generator of their own, so the behaviour and the cell classes are the same
+        as without them. Default none.
     p_respond, reaction_median_s, spontaneous_rate_hz : float
         Behaviour: probability of a rewarded press per cue, median cue -> movement
         time, rate of uncued movements in the inter-trial interval.
@@ -269,7 +308,9 @@ def planted_session(
         ``movement_related``, ``quiescence_related``, ``light_driven``,
         ``inhibitory`` (bool per cell), ``event_onsets_s`` / ``event_amplitudes``
         (lists of arrays per cell), ``baseline`` (n_cells, n_frames) of F,
-        ``fraction_movement``, ``timing_jitter_s``, ``latencies_s``.
+        ``fraction_movement``, ``timing_jitter_s``, ``latencies_s`` (the leading cells'
+        at ``-lead_s``), ``lead`` (bool per cell), ``fraction_lead`` (of the
+        movement-related cells), ``lead_s``.
 
     Examples
     --------
@@ -321,7 +362,9 @@ def planted_session(
 
     if latencies_s is None:
         latencies_s = rng.uniform(0.0, 0.6, n_cells)
-    latencies_s = np.asarray(latencies_s, float)
+    latencies_s = np.array(latencies_s, float)  # a copy: the leading cells' are changed
+    lead = _lead_cells(movement_related, fraction_lead, lead_s, lead_cells, seed)
+    latencies_s[lead] = -lead_s
     quiet_mask_t = np.ones(int(duration * 100), bool)  # 10 ms grid of quiescence
     for start, stop, _ in movs:
         quiet_mask_t[int(start * 100) : int(np.ceil(stop * 100)) + 1] = False
@@ -437,6 +480,11 @@ def planted_session(
         "timing_jitter_s": timing_jitter_s,
         "latencies_s": latencies_s,
         "noise_sd": noise_sd,
+        "lead": lead,
+        "fraction_lead": (
+            float(lead.sum() / movement_related.sum()) if movement_related.any() else 0.0
+        ),
+        "lead_s": float(lead_s),
     }
     return ds, truth
 

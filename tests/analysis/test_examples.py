@@ -18,6 +18,7 @@ MODULES = [
     "nwbmotor.analysis._events",
     "nwbmotor.analysis._movement_related",
     "nwbmotor.analysis._population",
+    "nwbmotor.analysis._premovement",
     "nwbmotor.analysis._lever",
     "nwbmotor.analysis._behavior",
     "nwbmotor.analysis._spatial",

@@ -61,3 +61,52 @@ def test_roi_image_size_differs_from_the_movie(movie, tmp_path: Path) -> None:
         match=r"AP071_140301\.roi: the ROIs are on a 128 × 128 image, the session's 'scanimage' movie has 64 × 64",
     ):
         segmentation.link_session({"scanimage": movie, "lab_rois": segmentation})
+
+
+@pytest.mark.parametrize(
+    ("n_channels", "n_planes", "folder", "expected"),
+    [
+        (1, 1, "plane0", None),
+        (2, 1, "plane0", "ImagingPlaneGreen"),
+        (1, 3, "plane1", "ImagingPlanePlane1"),
+        (2, 2, "plane1", "ImagingPlaneGreenPlane1"),
+    ],
+)
+def test_rois_go_to_the_movies_plane_of_their_folder(
+    tmp_path: Path, n_channels: int, n_planes: int, folder: str, expected: str | None
+) -> None:
+    from neuroconv import ConverterPipe
+    from neuroconv.utils import dict_deep_update
+
+    from nwbmotor.testing import mock_metadata
+
+    write_scanimage_session(
+        tmp_path / "si", n_frames=30, shape=(32, 32), frame_rate=28.0, n_channels=n_channels, n_planes=n_planes
+    )
+    write_suite2p_plane(tmp_path / "suite2p" / folder, n_rois=3, n_frames=30, image_shape=(32, 32), frame_rate=28.0)
+    movie = get_interface_class("scanimage")(tmp_path / "si")
+    segmentation = Suite2pInterface(tmp_path / "suite2p" / folder)
+    interfaces = {"scanimage": movie, "suite2p": segmentation}
+    segmentation.link_session(interfaces)
+    assert segmentation.imaging_plane_name == expected
+    pipe = ConverterPipe(data_interfaces=interfaces)
+    nwbfile = pipe.create_nwbfile(metadata=dict_deep_update(pipe.get_metadata(), mock_metadata()))
+    rois = nwbfile.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation"]
+    assert rois.imaging_plane.name == (expected or "ImagingPlane")
+    assert len(nwbfile.imaging_planes) == n_channels * n_planes  # no plane of the ROIs' own
+
+
+def test_multi_plane_movie_needs_the_rois_plane(tmp_path: Path) -> None:
+    write_scanimage_session(tmp_path / "si", n_frames=30, shape=(32, 32), n_planes=2)
+    truth = write_lab_roi_session(tmp_path / "rois", n_rois=3, image_shape=(32, 32), n_frames=10)
+    movie = get_interface_class("scanimage")(tmp_path / "si")
+    segmentation = LabRoisInterface(truth["roi_path"], image_shape=(32, 32))
+    with pytest.raises(
+        NwbMotorValueError,
+        match=r"\.roi: the session's 'scanimage' movie has 2 planes \(ImagingPlanePlane0, ImagingPlanePlane1\); "
+        r"pass imaging_plane_name=",
+    ):
+        segmentation.link_session({"scanimage": movie, "lab_rois": segmentation})
+    named = LabRoisInterface(truth["roi_path"], image_shape=(32, 32), imaging_plane_name="ImagingPlanePlane1")
+    named.link_session({"scanimage": movie, "lab_rois": named})
+    assert named.imaging_plane_name == "ImagingPlanePlane1"
