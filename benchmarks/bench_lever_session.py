@@ -6,8 +6,12 @@ on disk) plus its Dispatcher file; the conversion builds the NWB file (lever, TT
 event tables, frame report, trials aligned by bitcodes, movement detection) and
 writes it. Limits: <= 30 s and <= 1 GB peak resident memory.
 
-Each repetition runs the conversion in a fresh child process, so its peak RSS
-(``ru_maxrss``) is the conversion's alone; the limit ratio is printed with each median.
+Each repetition runs the conversion in a fresh child process, so its peak RSS is the
+conversion's alone: ``VmHWM`` of ``/proc/self/status`` (``ru_maxrss`` only where there is
+no ``/proc``: on Linux it carries over the parent's RSS at fork time, which after the
+parent generated a long session is gigabytes). The limit ratio is printed with each median.
+The movement detection's part is printed too (``detect_s``, ``detect_peak_mb``: the
+block-wise detector alone on the Lever channel, in a second child).
 The conversion is single-threaded: on a shared machine its wall time stretches with the
 load, so its CPU time (user + system) is printed too, with the load average.
 Peer measured in the same run: copying the four channel files (``cat > /dev/null``),
@@ -58,8 +62,31 @@ write_nwbfile(nwbfile, out, overwrite=True)
 t_convert = time.perf_counter() - t0
 cpu_convert = cpu() - c0
 rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+try:
+    rss_mb = next(int(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    pass
 print(json.dumps({"import_s": t_import, "convert_s": t_convert, "cpu_s": cpu_convert, "peak_rss_mb": rss_mb,
                   "n_trials": len(nwbfile.trials), "n_movements": len(nwbfile.intervals["movements"])}))
+"""
+
+DETECT_CHILD = r"""
+import json, sys, time, warnings
+from pathlib import Path
+warnings.simplefilter("ignore")
+import numpy as np
+import scipy.signal, scipy.fft
+from nwbmotor.converters.lever import XsglogLeverInterface
+from nwbmotor._lever_blockwise import detect_movements_blockwise
+def peak():
+    return next(int(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+interface = XsglogLeverInterface(Path(sys.argv[1]))
+read, n, _, _ = interface._detection_source()
+p0 = peak()
+t0 = time.perf_counter()
+moves = detect_movements_blockwise(read, n, interface.sample_rate)
+print(json.dumps({"detect_s": time.perf_counter() - t0, "detect_peak_mb": peak(), "import_peak_mb": p0,
+                  "n_movements": len(moves)}))
 """
 
 
@@ -100,6 +127,11 @@ def main() -> None:
             raise SystemExit(1)
         runs.append(json.loads(res.stdout.strip().splitlines()[-1]))
         print(f"run {r + 1}: {runs[-1]}")
+    res = subprocess.run([sys.executable, "-c", DETECT_CHILD, str(folder)], capture_output=True, text=True)
+    if res.returncode:
+        print(res.stderr)
+        raise SystemExit(1)
+    detect = json.loads(res.stdout.strip().splitlines()[-1])
     conv = statistics.median(x["convert_s"] for x in runs)
     cpu = statistics.median(x["cpu_s"] for x in runs)
     imp = statistics.median(x["import_s"] for x in runs)
@@ -113,6 +145,8 @@ def main() -> None:
           f" on an idle core; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores now)")
     print(f"imports                  {imp:6.1f} s   (not counted)")
     print(f"peak RSS                 {rss:6.0f} MB  = {rss / LIMIT_MB:.2f} x the {LIMIT_MB:g} MB limit")
+    print(f"movement detection alone {detect['detect_s']:6.1f} s, peak RSS {detect['detect_peak_mb']:.0f} MB "
+          f"(after imports: {detect['import_peak_mb']:.0f} MB; block-wise, {detect['n_movements']} movements)")
     from nwbmotor.testing import assert_valid_nwb
 
     assert_valid_nwb(out)

@@ -52,6 +52,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor._lever_trials import (  # re-exported: the trial logic lives there
+    TrialMovements,
+    assign_movements_to_trials,
+    find_cued_movements,
+    find_rewarded_movements,
+)
 
 __all__ = [
     "PRESETS",
@@ -206,9 +212,10 @@ class LeverMovements:
     peak_amplitudes : ndarray of shape (n_movements,)
         Largest absolute deflection from the onset value (the reference the onset was
         refined against) during the movement, in volts.
-    active : ndarray of bool, shape (n_working_samples,)
-        Lever activity at the working rate (1 kHz) after refinement: True inside a
-        movement. Sample ``k`` is at ``start_time + k / working_rate``.
+    onset_working, offset_working : ndarray of int64, shape (n_movements,)
+        Onset and (inclusive) offset of each movement as working-rate sample indices.
+    n_working : int
+        Length of the trace at the working rate.
     working_rate, sample_rate, start_time : float
         Rate of ``active`` and of the input trace (Hz); time of the first sample (s).
     noise : float
@@ -224,7 +231,9 @@ class LeverMovements:
     onset_samples: NDArray[np.int64]
     offset_samples: NDArray[np.int64]
     peak_amplitudes: NDArray[np.float64]
-    active: NDArray[np.bool_]
+    onset_working: NDArray[np.int64]
+    offset_working: NDArray[np.int64]
+    n_working: int
     working_rate: float
     sample_rate: float
     start_time: float
@@ -240,9 +249,26 @@ class LeverMovements:
         """Offset minus onset of each movement, in seconds."""
         return self.offset_times - self.onset_times
 
+    @property
+    def active(self) -> NDArray[np.bool_]:
+        """Lever activity at the working rate (1 kHz): True inside a movement.
+
+        Built on demand (``n_working`` bools) from the movements; sample ``k`` is at
+        ``start_time + k / working_rate``. :attr:`active_intervals` is the compact form.
+        """
+        mask = np.zeros(self.n_working, dtype=bool)
+        for on, off in zip(self.onset_working, self.offset_working):
+            mask[on : off + 1] = True
+        return mask
+
+    @property
+    def active_intervals(self) -> NDArray[np.int64]:
+        """``(n_movements, 2)`` working-rate ``[start, stop)`` of the True runs of :attr:`active`."""
+        return np.stack([self.onset_working, self.offset_working + 1], axis=1).reshape(-1, 2)
+
     def active_times(self) -> NDArray[np.float64]:
         """Times (s) of the samples of :attr:`active`."""
-        return self.start_time + np.arange(self.active.size) / self.working_rate
+        return self.start_time + np.arange(self.n_working) / self.working_rate
 
     def parameters_json(self) -> str:
         """The parameters as a JSON object (keys sorted), as recorded in NWB files."""
@@ -265,37 +291,65 @@ def _as_trace(lever: ArrayLike, sample_rate: float) -> tuple[NDArray[np.float64]
     return x, rate
 
 
+def _nan_problem(
+    n_bad: int, first: int, longest: int, at_end: bool, n: int, rate: float, params: dict[str, Any]
+) -> str | None:
+    """The error message for the NaN/inf samples of a trace, or None when they may be interpolated."""
+    if n_bad == 0:
+        return None
+    if params["nan_policy"] == "raise":
+        return (
+            f"movement detection: the lever trace has {n_bad} NaN/inf sample(s) of {n}, the first at "
+            f"index {first} ({first / rate:.4f} s); remove them, or pass nan_policy='interpolate' "
+            f"(linear across runs up to max_nan_gap_s={params['max_nan_gap_s']} s, recorded in the parameters)"
+        )
+    max_run = _max_nan_run(rate, params)
+    if longest > max_run or at_end:
+        where = "at an end of the trace" if at_end else f"of {longest} samples ({longest / rate:.4f} s)"
+        return (
+            f"movement detection: the lever trace has a NaN run {where}; nan_policy='interpolate' only bridges "
+            f"interior runs up to max_nan_gap_s={params['max_nan_gap_s']} s ({max_run} samples). "
+            f"First NaN at index {first}."
+        )
+    return None
+
+
+def _max_nan_run(rate: float, params: dict[str, Any]) -> int:
+    return int(round(params["max_nan_gap_s"] * rate))
+
+
+def _interpolate_nan(x: NDArray[np.float64], bad: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Linear interpolation of ``x`` over ``bad`` from its good neighbours (a copy)."""
+    good = ~bad
+    idx = np.arange(x.size)
+    y = x.copy()
+    y[bad] = np.interp(idx[bad], idx[good], x[good])
+    return y
+
+
+def _warn_nan(n_bad: int, first: int, stacklevel: int = 4) -> None:
+    warnings.warn(
+        f"movement detection: linearly interpolated {n_bad} NaN lever sample(s) (first at index {first}); "
+        "recorded as n_nan_interpolated in the detection parameters",
+        stacklevel=stacklevel,
+    )
+
+
 def _handle_nan(x: NDArray[np.float64], rate: float, params: dict[str, Any]) -> tuple[NDArray[np.float64], int]:
     bad = ~np.isfinite(x)
     n_bad = int(bad.sum())
     if n_bad == 0:
         return x, 0
     first = int(np.argmax(bad))
-    if params["nan_policy"] == "raise":
-        raise NwbMotorValueError(
-            f"movement detection: the lever trace has {n_bad} NaN/inf sample(s) of {x.size}, the first at "
-            f"index {first} ({first / rate:.4f} s); remove them, or pass nan_policy='interpolate' "
-            f"(linear across runs up to max_nan_gap_s={params['max_nan_gap_s']} s, recorded in the parameters)"
-        )
-    starts, stops = _runs(bad)
-    longest = int((stops - starts).max())
-    max_run = int(round(params["max_nan_gap_s"] * rate))
-    if longest > max_run or bad[0] or bad[-1]:
-        where = "at an end of the trace" if (bad[0] or bad[-1]) else f"of {longest} samples ({longest / rate:.4f} s)"
-        raise NwbMotorValueError(
-            f"movement detection: the lever trace has a NaN run {where}; nan_policy='interpolate' only bridges "
-            f"interior runs up to max_nan_gap_s={params['max_nan_gap_s']} s ({max_run} samples). "
-            f"First NaN at index {first}."
-        )
-    good = ~bad
-    idx = np.arange(x.size)
-    y = x.copy()
-    y[bad] = np.interp(idx[bad], idx[good], x[good])
-    warnings.warn(
-        f"movement detection: linearly interpolated {n_bad} NaN lever sample(s) (first at index {first}); "
-        "recorded as n_nan_interpolated in the detection parameters",
-        stacklevel=3,
-    )
+    longest = 0
+    if params["nan_policy"] != "raise":
+        starts, stops = _runs(bad)
+        longest = int((stops - starts).max())
+    problem = _nan_problem(n_bad, first, longest, bool(bad[0] or bad[-1]), x.size, rate, params)
+    if problem:
+        raise NwbMotorValueError(problem)
+    y = _interpolate_nan(x, bad)
+    _warn_nan(n_bad, first)
     return y, n_bad
 
 
@@ -423,47 +477,22 @@ def detect_movements(
     """
     params = movement_parameters(preset, **overrides)
     x, rate = _as_trace(lever, sample_rate)
-    if x.size < rate:  # shorter than 1 s: the 10 Hz filter and the 0.5 s gap rule need room
-        raise NwbMotorValueError(
-            f"movement detection: the lever trace has {x.size} samples ({x.size / rate:.3f} s); at least 1 s is needed"
-        )
+    _check_length(x.size, rate)
     x, n_nan = _handle_nan(x, rate, params)
     params["n_nan_interpolated"] = n_nan
 
-    from scipy.signal import butter, sosfiltfilt
-
     wr = float(params["working_rate_hz"])
     raw = _resample(x, rate, wr)
-    sos = butter(params["lowpass_order"], params["lowpass_hz"], btype="low", fs=wr, output="sos")
-    smooth = sosfiltfilt(sos, raw)
-
-    velocity = np.diff(smooth, prepend=smooth[0])
-    k = params["velocity_smoothing_samples"]
-    if k > 1:
-        velocity = np.convolve(velocity, np.ones(k) / k, mode="same")
-    envelope = _envelope(velocity)
-    threshold = params["velocity_threshold_v_per_ms"] * 1000.0 / wr  # volts per working sample
-    active = envelope > threshold
-
-    # dilate by +-dilation_s: a sample is active if any active sample lies within the box
-    half = int(round(params["dilation_s"] * wr))
-    if half > 0 and active.any():  # box sum by cumulative sums: O(n) whatever the box
-        cs = np.concatenate(([0], np.cumsum(active, dtype=np.int64)))
-        idx = np.arange(active.size)
-        active = (cs[np.minimum(idx + half + 1, active.size)] - cs[np.maximum(idx - half, 0)]) > 0
-    # fill inactive gaps shorter than max_gap_s between active runs
-    gap_starts, gap_stops = _runs(~active)
-    max_gap = params["max_gap_s"] * wr
-    for a, b in zip(gap_starts, gap_stops):
-        if a > 0 and b < active.size and (b - a) < max_gap:
-            active[a:b] = True
-    starts, stops = _runs(active)
-    keep = (stops - starts) >= params["min_duration_s"] * wr
-    keep &= (starts > 0) & (stops < active.size)  # drop movements touching either end
-    inactive = ~active
-    starts, stops = starts[keep], stops[keep]
+    smooth = _smooth(raw, params)
+    envelope = _envelope(_velocity(smooth, params["velocity_smoothing_samples"]))
+    run_starts, run_stops = _runs(envelope > _threshold(params))
+    merger = _EpochMerger(raw.size, params)
+    merger.add(run_starts, run_stops)
+    epochs = merger.epochs()
+    starts, stops = _kept_epochs(epochs, raw.size, params)
 
     residual = raw - smooth
+    inactive = ~_mask(epochs, raw.size)
     if inactive.sum() >= 10:
         residual = residual[inactive]
     if params["noise_estimator"] == "p99":
@@ -471,35 +500,162 @@ def detect_movements(
     else:
         noise = float(np.std(residual))
 
+    mean5 = _mean5(raw) if params["backtrack"] else raw
+    onsets, offsets, peaks = _refine_epochs(raw, smooth, mean5, starts, stops, noise, params)
+    return _result(onsets, offsets, peaks, raw.size, x.size, rate, start_time, noise, preset, params)
+
+
+def _check_length(n: int, rate: float) -> None:
+    if n < rate:  # shorter than 1 s: the 10 Hz filter and the 0.5 s gap rule need room
+        raise NwbMotorValueError(
+            f"movement detection: the lever trace has {n} samples ({n / rate:.3f} s); at least 1 s is needed"
+        )
+
+
+def _lowpass_sos(params: dict[str, Any]) -> NDArray[np.float64]:
+    from scipy.signal import butter
+
+    wr = float(params["working_rate_hz"])
+    return butter(params["lowpass_order"], params["lowpass_hz"], btype="low", fs=wr, output="sos")
+
+
+def _smooth(raw: NDArray[np.float64], params: dict[str, Any]) -> NDArray[np.float64]:
+    """Step 1's zero-phase low-pass of the working-rate trace."""
+    from scipy.signal import sosfiltfilt
+
+    return sosfiltfilt(_lowpass_sos(params), raw)
+
+
+def _velocity(smooth: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+    """Step 2's velocity: first difference (0 at the first sample), k-sample moving average."""
+    velocity = np.diff(smooth, prepend=smooth[0])
+    if k > 1:
+        velocity = np.convolve(velocity, np.ones(k) / k, mode="same")
+    return velocity
+
+
+def _threshold(params: dict[str, Any]) -> float:
+    """Step 3's envelope threshold in volts per working sample."""
+    return params["velocity_threshold_v_per_ms"] * 1000.0 / float(params["working_rate_hz"])
+
+
+def _mean5(raw: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.convolve(raw, np.ones(5) / 5, mode="same")
+
+
+class _EpochMerger:
+    """Step 3 on intervals: dilate threshold runs by +-dilation_s and fill gaps < max_gap_s.
+
+    Runs are added in increasing order (any number of batches, e.g. one per block of a
+    long trace); a batch may start inside the previous one's last run. The merged
+    epochs equal the True runs of the mask the method describes (dilating the
+    thresholded mask with a box, then filling its interior inactive gaps), without
+    ever holding a full-length mask: memory grows with the number of epochs only.
+    """
+
+    def __init__(self, n: int, params: dict[str, Any]) -> None:
+        wr = float(params["working_rate_hz"])
+        self.n = int(n)
+        self.half = int(round(params["dilation_s"] * wr))
+        self.max_gap = params["max_gap_s"] * wr
+        self._starts: list[int] = []
+        self._stops: list[int] = []
+
+    def add(self, starts: ArrayLike, stops: ArrayLike) -> None:
+        half, n, max_gap = self.half, self.n, self.max_gap
+        s_list, e_list = self._starts, self._stops
+        for s, e in zip(np.asarray(starts).tolist(), np.asarray(stops).tolist()):
+            s, e = max(0, s - half), min(n, e + half)
+            # a gap [a, b) between two runs has a > 0 and b < n: filled when shorter than max_gap
+            if e_list and (s <= e_list[-1] or s - e_list[-1] < max_gap):
+                if e > e_list[-1]:
+                    e_list[-1] = e
+            else:
+                s_list.append(s)
+                e_list.append(e)
+
+    def epochs(self) -> NDArray[np.int64]:
+        """``(n_epochs, 2)`` ``[start, stop)`` of the active epochs, sorted."""
+        return np.array([self._starts, self._stops], dtype=np.int64).T.reshape(-1, 2)
+
+
+def _kept_epochs(epochs: NDArray[np.int64], n: int, params: dict[str, Any]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Drop epochs shorter than min_duration_s and those touching either end of the trace."""
+    starts, stops = epochs[:, 0], epochs[:, 1]
+    keep = (stops - starts) >= params["min_duration_s"] * float(params["working_rate_hz"])
+    keep &= (starts > 0) & (stops < n)  # drop movements touching either end
+    return starts[keep], stops[keep]
+
+
+def _mask(epochs: NDArray[np.int64], n: int, offset: int = 0) -> NDArray[np.bool_]:
+    """Bool mask of samples ``[offset, offset + n)`` inside any of ``epochs``."""
+    mask = np.zeros(n, dtype=bool)
+    for a, b in epochs.tolist():
+        a, b = max(a - offset, 0), min(b - offset, n)
+        if b > a:
+            mask[a:b] = True
+    return mask
+
+
+def _refine_epochs(
+    raw: NDArray[np.float64],
+    smooth: NDArray[np.float64],
+    mean5: NDArray[np.float64],
+    starts: NDArray[np.int64],
+    stops: NDArray[np.int64],
+    noise: float,
+    params: dict[str, Any],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Step 4 for each epoch ``[start, stop)``: refined onset, offset (inclusive) and peak.
+
+    The arrays may be a window of the trace: indices are into them. The window must
+    hold each epoch, the ``reference_window_s`` before and after it (or reach the
+    trace's end), and ``mean5`` must be the 5-sample mean of the whole trace there.
+    """
+    wr = float(params["working_rate_hz"])
     n_run = params["consecutive_samples"]
     window = max(1, int(round(params["reference_window_s"] * wr)))
     literal = params["reference"] == "smoothed_start"
-    mean5 = np.convolve(raw, np.ones(5) / 5, mode="same") if params["backtrack"] else raw
     onsets = np.empty(starts.size, dtype=np.int64)
     offsets = np.empty(starts.size, dtype=np.int64)
     peaks = np.empty(starts.size, dtype=np.float64)
-    refined = np.zeros(active.size, dtype=bool)
-    for i, (a, b) in enumerate(zip(starts, stops)):
+    n = raw.size
+    for i, (a, b) in enumerate(zip(starts.tolist(), stops.tolist())):
         ref_on = smooth[a] if literal else float(np.median(raw[max(0, a - window) : a]))
         ref_off = smooth[b - 1] if literal else float(np.median(raw[b : b + window]))
         on = _refine(raw, mean5, a, b, ref_on, noise, n_run, params["backtrack"])
         # the offset is the onset search run backwards from the epoch's end
-        n = raw.size
         off = n - 1 - _refine(raw[::-1], mean5[::-1], n - b, n - a, ref_off, noise, n_run, params["backtrack"])
         if off <= on:  # refinement found no departure: keep the unrefined epoch
             on, off = a, b - 1
         onsets[i], offsets[i] = on, off
         peaks[i] = float(np.max(np.abs(raw[on : off + 1] - (smooth[on] if literal else ref_on))))
-        refined[on : off + 1] = True
+    return onsets, offsets, peaks
 
+
+def _result(
+    onsets: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    peaks: NDArray[np.float64],
+    n_working: int,
+    n_input: int,
+    rate: float,
+    start_time: float,
+    noise: float,
+    preset: str,
+    params: dict[str, Any],
+) -> LeverMovements:
+    wr = float(params["working_rate_hz"])
     to_input = rate / wr
     return LeverMovements(
         onset_times=start_time + onsets / wr,
         offset_times=start_time + offsets / wr,
-        onset_samples=np.minimum(np.round(onsets * to_input).astype(np.int64), x.size - 1),
-        offset_samples=np.minimum(np.round(offsets * to_input).astype(np.int64), x.size - 1),
+        onset_samples=np.minimum(np.round(onsets * to_input).astype(np.int64), n_input - 1),
+        offset_samples=np.minimum(np.round(offsets * to_input).astype(np.int64), n_input - 1),
         peak_amplitudes=peaks,
-        active=refined,
+        onset_working=onsets,
+        offset_working=offsets,
+        n_working=int(n_working),
         working_rate=wr,
         sample_rate=rate,
         start_time=float(start_time),
@@ -507,209 +663,3 @@ def detect_movements(
         preset=preset,
         parameters=params,
     )
-
-
-# --------------------------------------------------------------------------------------
-# trials
-
-
-def _times(name: str, values: ArrayLike) -> NDArray[np.float64]:
-    try:
-        a = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise NwbMotorTypeError(f"{name} must be an array of times in seconds") from None
-    if a.ndim != 1:
-        raise NwbMotorValueError(f"{name} must be one-dimensional, got shape {a.shape}")
-    return a
-
-
-def _movement_times(onsets: ArrayLike, offsets: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    on, off = _times("movement onsets", onsets), _times("movement offsets", offsets)
-    if on.shape != off.shape:
-        raise NwbMotorValueError(f"movement onsets ({on.size}) and offsets ({off.size}) must have the same length")
-    if on.size and (np.any(off < on) or np.any(np.diff(on) < 0)):
-        raise NwbMotorValueError("movements must be sorted by onset, each offset >= its onset")
-    return on, off
-
-
-def find_rewarded_movements(
-    onsets: ArrayLike, offsets: ArrayLike, reward_times: ArrayLike
-) -> NDArray[np.int64]:
-    """Index of the movement containing each reward onset (-1 where none, or no reward).
-
-    The rewarded movement of a trial is the active epoch containing the reward onset;
-    its onset is the last inactive sample before the reward, i.e. the movement's onset.
-
-    Parameters
-    ----------
-    onsets, offsets : array_like of shape (n_movements,)
-        Movement onsets and offsets in seconds, sorted.
-    reward_times : array_like of shape (n_trials,)
-        Reward onset per trial, NaN for unrewarded trials.
-
-    Returns
-    -------
-    ndarray of int64, shape (n_trials,)
-
-    Examples
-    --------
-    >>> find_rewarded_movements([1.0, 5.0], [2.0, 6.0], [1.5, float("nan"), 7.0])
-    array([ 0, -1, -1])
-    """
-    on, off = _movement_times(onsets, offsets)
-    reward = _times("reward_times", reward_times)
-    out = np.full(reward.size, -1, dtype=np.int64)
-    if on.size == 0:
-        return out
-    ok = np.isfinite(reward)
-    i = np.searchsorted(on, reward[ok], side="right") - 1
-    inside = (i >= 0) & (reward[ok] <= off[np.maximum(i, 0)])
-    out[np.flatnonzero(ok)[inside]] = i[inside]
-    return out
-
-
-def find_cued_movements(
-    onsets: ArrayLike,
-    offsets: ArrayLike,
-    cue_times: ArrayLike,
-    stop_times: ArrayLike | None = None,
-    *,
-    quiet_before_cue_s: float = 0.1,
-) -> NDArray[np.int64]:
-    """Index of each trial's cued movement (-1 where none).
-
-    A cued movement is the first movement starting after the trial's cue (and before
-    ``stop_times``, when given), provided no movement is active in the
-    ``quiet_before_cue_s`` before the cue.
-
-    Parameters
-    ----------
-    onsets, offsets : array_like of shape (n_movements,)
-        Movement onsets and offsets in seconds, sorted.
-    cue_times : array_like of shape (n_trials,)
-        Cue onset per trial (NaN: no cue).
-    stop_times : array_like of shape (n_trials,), optional
-        End of each trial; a movement starting after it is not the trial's.
-    quiet_before_cue_s : float, default 0.1
-
-    Returns
-    -------
-    ndarray of int64, shape (n_trials,)
-
-    Examples
-    --------
-    >>> find_cued_movements([1.0, 3.05], [2.0, 4.0], [0.5, 3.1])
-    array([ 0, -1])
-    """
-    on, off = _movement_times(onsets, offsets)
-    cue = _times("cue_times", cue_times)
-    stop = np.full(cue.size, np.inf) if stop_times is None else _times("stop_times", stop_times)
-    if stop.shape != cue.shape:
-        raise NwbMotorValueError(f"cue_times ({cue.size}) and stop_times ({stop.size}) must have the same length")
-    out = np.full(cue.size, -1, dtype=np.int64)
-    for t, (c, s) in enumerate(zip(cue, stop)):
-        if not np.isfinite(c):
-            continue
-        busy = np.any((on <= c) & (off >= c - quiet_before_cue_s))
-        if busy:
-            continue
-        j = int(np.searchsorted(on, c, side="right"))
-        if j < on.size and on[j] < s:
-            out[t] = j
-    return out
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class TrialMovements:
-    """Movements assigned to trials by :func:`assign_movements_to_trials`.
-
-    Attributes
-    ----------
-    movement_onset, movement_offset : ndarray of shape (n_trials,)
-        Onset/offset of each trial's rewarded movement (NaN when unrewarded, or when
-        the reward fell outside every detected movement).
-    rewarded_movement : ndarray of int64, shape (n_trials,)
-        Index of the rewarded movement, -1 where none.
-    cued_rewarded : ndarray of bool, shape (n_trials,)
-        The rewarded movement is the trial's cued movement.
-    trial : ndarray of int64, shape (n_movements,)
-        Trial during which each movement starts, -1 outside every trial.
-    rewarded, cued : ndarray of bool, shape (n_movements,)
-        Per movement: it earned a reward; it is its trial's cued movement.
-    """
-
-    movement_onset: NDArray[np.float64]
-    movement_offset: NDArray[np.float64]
-    rewarded_movement: NDArray[np.int64]
-    cued_rewarded: NDArray[np.bool_]
-    trial: NDArray[np.int64]
-    rewarded: NDArray[np.bool_]
-    cued: NDArray[np.bool_]
-
-
-def assign_movements_to_trials(
-    onsets: ArrayLike,
-    offsets: ArrayLike,
-    *,
-    start_times: ArrayLike,
-    stop_times: ArrayLike,
-    cue_times: ArrayLike,
-    reward_times: ArrayLike,
-    quiet_before_cue_s: float = 0.1,
-) -> TrialMovements:
-    """Trial columns from movements: rewarded movement onset/offset, cued_rewarded, and back.
-
-    Parameters
-    ----------
-    onsets, offsets : array_like of shape (n_movements,)
-        Movement onsets and offsets in seconds (session clock), sorted.
-    start_times, stop_times, cue_times : array_like of shape (n_trials,)
-        Trial start, stop and cue onset in seconds (cue NaN if none).
-    reward_times : array_like of shape (n_trials,)
-        Reward onset in seconds, NaN for unrewarded trials.
-    quiet_before_cue_s : float, default 0.1
-        Lever quiescence required before the cue for a movement to count as cued.
-
-    Returns
-    -------
-    TrialMovements
-
-    Examples
-    --------
-    >>> tm = assign_movements_to_trials(
-    ...     [1.2, 6.0], [2.0, 6.5], start_times=[0.0, 5.0], stop_times=[4.0, 9.0],
-    ...     cue_times=[1.0, 5.5], reward_times=[1.4, float("nan")])
-    >>> tm.movement_onset, tm.cued_rewarded
-    (array([1.2, nan]), array([ True, False]))
-    >>> tm.trial, tm.rewarded, tm.cued
-    (array([0, 1]), array([ True, False]), array([ True,  True]))
-    """
-    on, off = _movement_times(onsets, offsets)
-    start, stop = _times("start_times", start_times), _times("stop_times", stop_times)
-    cue, reward = _times("cue_times", cue_times), _times("reward_times", reward_times)
-    n = start.size
-    for name, a in (("stop_times", stop), ("cue_times", cue), ("reward_times", reward)):
-        if a.size != n:
-            raise NwbMotorValueError(f"{name} has {a.size} values; start_times has {n}; one per trial is expected")
-    rewarded_idx = find_rewarded_movements(on, off, reward)
-    cued_idx = find_cued_movements(on, off, cue, stop, quiet_before_cue_s=quiet_before_cue_s)
-    has = rewarded_idx >= 0
-    m_on = np.full(n, np.nan)
-    m_off = np.full(n, np.nan)
-    m_on[has] = on[rewarded_idx[has]]
-    m_off[has] = off[rewarded_idx[has]]
-    cued_rewarded = has & (rewarded_idx == cued_idx)
-
-    trial = np.full(on.size, -1, dtype=np.int64)
-    if n and on.size:
-        order = np.argsort(start, kind="stable")
-        k = np.searchsorted(start[order], on, side="right") - 1
-        ok = k >= 0
-        cand = order[np.maximum(k, 0)]
-        ok &= on < stop[cand]
-        trial[ok] = cand[ok]
-    rewarded = np.zeros(on.size, dtype=bool)
-    rewarded[rewarded_idx[has]] = True
-    cued = np.zeros(on.size, dtype=bool)
-    cued[cued_idx[cued_idx >= 0]] = True
-    return TrialMovements(m_on, m_off, rewarded_idx, cued_rewarded, trial, rewarded, cued)

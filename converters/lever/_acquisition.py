@@ -256,28 +256,29 @@ class LeverAcquisitionBase(BaseDataInterface):
         """Detect lever movements and write the ``MovementsTable`` (and, with ``trials``,
         the trials' movement columns), through the movements module.
 
-        When the detector's working rate divides the sample rate (10 kHz -> 1 kHz), the
-        lever is resampled here block by block with the detector's own first step
-        (``resample_poly(x, 1, down)``, bitwise the same result), so an hour of lever
-        never sits in memory; the note in the table says so.
+        When the sample rate is an integer multiple of the detector's working rate
+        (10 kHz -> 1 kHz), detection runs block by block on the lever read from the
+        files (``detect_movements_blockwise``: the same movements as on the whole
+        trace, constant memory); the note in the table says so. Otherwise the trace
+        is loaded and detected whole.
         """
-        from nwbmotor._lever_movements import movement_parameters
-        from nwbmotor.converters.lever._decimate import decimate_blockwise
-        from nwbmotor.converters.lever._movements_table import add_movements_to_nwbfile
+        from nwbmotor._lever_blockwise import detect_movements_blockwise
+        from nwbmotor._lever_movements import detect_movements, movement_parameters
+        from nwbmotor.converters.lever._movements_table import write_movements
 
         working = float(movement_parameters(self.movement_preset, **self.movement_options)["working_rate_hz"])
-        read, n, notes, has_nan = self._detection_source()
+        read, n, notes, _ = self._detection_source()
         ratio = self.sample_rate / working
         down = int(round(ratio))
-        if not has_nan and down >= 1 and abs(ratio - down) < 1e-9:
-            x, rate = decimate_blockwise(read, n, down), working
-            if down > 1:
-                notes = [*notes, (
-                    f"the {self.sample_rate:g} Hz lever was resampled to {working:g} Hz block by block with "
-                    f"resample_poly(x, 1, {down}) (the detector's own first step, same result) before detection"
-                )]
+        if down >= 1 and abs(ratio - down) < 1e-9:
+            moves = detect_movements_blockwise(
+                read, n, self.sample_rate, preset=self.movement_preset, **self.movement_options
+            )
+            notes = [*notes, (
+                f"detected block by block (constant memory; the same movements as on the whole trace): the "
+                f"{self.sample_rate:g} Hz lever resampled to {working:g} Hz with resample_poly(x, 1, {down}), "
+                "the detector's own first step"
+            )]
         else:
-            x, rate = read(0, n), self.sample_rate
-        return add_movements_to_nwbfile(
-            nwbfile, x, rate, preset=self.movement_preset, trials=trials, notes=notes, **self.movement_options
-        )
+            moves = detect_movements(read(0, n), self.sample_rate, preset=self.movement_preset, **self.movement_options)
+        return write_movements(nwbfile, moves, trials=trials, notes=notes)

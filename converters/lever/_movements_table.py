@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from pynwb import NWBFile
     from pynwb.epoch import TimeIntervals
 
-__all__ = ["add_movements_to_nwbfile", "movements_table", "trial_column_name", "TRIAL_MOVEMENT_COLUMNS"]
+__all__ = ["add_movements_to_nwbfile", "write_movements", "movements_table", "trial_column_name", "TRIAL_MOVEMENT_COLUMNS"]
 
 #: Columns this module adds to an existing trials table, with their descriptions.
 TRIAL_MOVEMENT_COLUMNS: dict[str, str] = {
@@ -222,10 +222,52 @@ def add_movements_to_nwbfile(
     >>> len(nwbfile.intervals["movements"])
     4
     """
-    if "movements" in (nwbfile.intervals or {}):
-        raise NwbMotorValueError("the NWB file already has intervals/movements; expected one movement source")
+    _check_no_movements(nwbfile)
     params = {**dict(overrides or {}), **more_overrides}
     moves = detect_movements(lever_volts, sample_rate, preset=preset, start_time=start_time, **params)
+    return write_movements(nwbfile, moves, trials=trials, quiet_before_cue_s=quiet_before_cue_s, notes=notes)
+
+
+def _check_no_movements(nwbfile: NWBFile) -> None:
+    if "movements" in (nwbfile.intervals or {}):
+        raise NwbMotorValueError("the NWB file already has intervals/movements; expected one movement source")
+
+
+def write_movements(
+    nwbfile: NWBFile,
+    moves: LeverMovements,
+    *,
+    trials: TimeIntervals | Mapping[str, ArrayLike] | None = None,
+    quiet_before_cue_s: float = 0.1,
+    notes: Sequence[str] = (),
+) -> tuple[LeverMovements, TrialMovements | None]:
+    """Write detected movements: ``intervals/movements`` and, with ``trials``, the trials' movement columns.
+
+    The second half of :func:`add_movements_to_nwbfile`, for movements detected
+    elsewhere (e.g. block by block with ``detect_movements_blockwise``).
+
+    Parameters
+    ----------
+    nwbfile : pynwb.NWBFile
+    moves : LeverMovements
+    trials, quiet_before_cue_s, notes
+        As for :func:`add_movements_to_nwbfile`.
+
+    Returns
+    -------
+    (LeverMovements, TrialMovements or None)
+
+    Examples
+    --------
+    >>> from nwbmotor._lever_movements import detect_movements
+    >>> from nwbmotor.testing import mock_nwbfile, synthesize_lever_trace
+    >>> trace, truth = synthesize_lever_trace(30.0, n_movements=4, seed=0)
+    >>> nwbfile = mock_nwbfile()
+    >>> _ = write_movements(nwbfile, detect_movements(trace, 10_000.0))
+    >>> len(nwbfile.intervals["movements"])
+    4
+    """
+    _check_no_movements(nwbfile)
     trial_movements = None
     if trials is not None:
         cols = _trial_columns(trials)
