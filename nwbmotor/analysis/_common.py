@@ -144,6 +144,21 @@ def trial_var(ds: xr.Dataset, name: str, func: str) -> NDArray[Any]:
     return np.asarray(var.values)
 
 
+def trial_selection(ds: xr.Dataset, trials: str, func: str) -> NDArray[np.bool_]:
+    """Trials of the kind asked for: ``"cued_rewarded"`` or ``"rewarded"``."""
+    if trials == "cued_rewarded":
+        return cued_rewarded(ds, func)
+    if trials == "rewarded":
+        return trial_var(ds, "rewarded", func).astype(bool)
+    raise NwbMotorValueError(f"{func}: trials must be 'cued_rewarded' or 'rewarded', got {trials!r}")
+
+
+def trials_with_onset(ds: xr.Dataset, trials: str, func: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Indices of the selected trials that have a movement onset, and every trial's onset."""
+    onset = trial_var(ds, "movement_onset", func).astype(float)
+    return np.flatnonzero(trial_selection(ds, trials, func) & np.isfinite(onset)), onset
+
+
 def cued_rewarded(ds: xr.Dataset, func: str) -> NDArray[np.bool_]:
     """Cued-rewarded trials: the trial column if present, else the science.md definition.
 

@@ -10,12 +10,12 @@ from numpy.typing import NDArray
 
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.analysis._common import (
-    cued_rewarded,
     no_trials_error,
     pearson_rows,
     require_dataset,
     require_var,
     session_name,
+    trial_selection,
     trial_var,
     upper,
 )
@@ -124,14 +124,7 @@ def lever_correlation(
             f"{func}: {session_name(ds)}: the lever trace has {int((~np.isfinite(x)).sum())} "
             f"NaN samples; expected a complete trace"
         )
-    if trials == "cued_rewarded":
-        sel = cued_rewarded(ds, func)
-    elif trials == "rewarded":
-        sel = trial_var(ds, "rewarded", func).astype(bool)
-    else:
-        raise NwbMotorValueError(
-            f"{func}: trials must be 'cued_rewarded' or 'rewarded', got {trials!r}"
-        )
+    sel = trial_selection(ds, trials, func)
     onset = trial_var(ds, "movement_onset", func).astype(float)
     chosen = np.flatnonzero(sel & np.isfinite(onset))
     if chosen.size == 0:

@@ -17,7 +17,6 @@ from scipy import stats
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.analysis._common import (
-    cued_rewarded,
     events_of,
     frame_rate,
     gather,
@@ -29,6 +28,7 @@ from nwbmotor.analysis._common import (
     session_items,
     session_name,
     trial_var,
+    trials_with_onset,
     unit_mask,
     upper,
 )
@@ -54,16 +54,11 @@ def _aligned(
     """Events around movement onset of the selected trials: (trial, rel, unit)."""
     ev = events_of(ds, events, func)
     time = np.asarray(ev["time"].values, float)
-    if trials == "cued_rewarded":
-        sel = cued_rewarded(ds, func)
-    else:
-        sel = trial_var(ds, "rewarded", func).astype(bool)
-    onset = trial_var(ds, "movement_onset", func).astype(float)
-    chosen = np.flatnonzero(sel & np.isfinite(onset))
+    chosen, onset = trials_with_onset(ds, trials, func)
     if chosen.size == 0:
         raise NwbMotorValueError(
             f"{func}: {session_name(ds)} has no {trials.replace('_', '-')} trials with a "
-            f"movement onset ({sel.size} trials in all); nothing to align"
+            f"movement onset ({onset.size} trials in all); nothing to align"
         )
     win = (window[0] - pad_before, window[1])
     idx, inside = onset_frames(onset[chosen], time, win, func)

@@ -17,7 +17,6 @@ from numpy.typing import NDArray
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.analysis._common import (
     as_activity,
-    cued_rewarded,
     frame_rate,
     gather,
     no_trials_error,
@@ -25,7 +24,7 @@ from nwbmotor.analysis._common import (
     require_dataset,
     select_units,
     session_name,
-    trial_var,
+    trials_with_onset,
 )
 
 __all__ = ["departure_frames", "premovement_activity"]
@@ -380,17 +379,12 @@ def premovement_activity(
     selected, units_from = _units_of(units, ds, n_units, func)
 
     # trials: the kind asked for, with an onset, quiescent before it, inside the recording
-    if trials == "cued_rewarded":
-        sel = cued_rewarded(ds, func)
-    else:
-        sel = trial_var(ds, "rewarded", func).astype(bool)
-    onset = trial_var(ds, "movement_onset", func).astype(float)
-    chosen = np.flatnonzero(sel & np.isfinite(onset))
+    chosen, onset = trials_with_onset(ds, trials, func)
     kind = trials.replace("_", "-")
     if chosen.size == 0:
         raise NwbMotorValueError(
             f"{func}: {session_name(ds)} has no {kind} trials with a movement onset "
-            f"({sel.size} trials in all); nothing to align"
+            f"({onset.size} trials in all); nothing to align"
         )
     idx, inside = onset_frames(onset[chosen], time, (f0, f1), func)
     if not inside.any():
