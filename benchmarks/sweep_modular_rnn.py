@@ -47,8 +47,13 @@ def main() -> None:
     args = parser.parse_args()
     options = {"rotation": args.rotation, "upstream_projection": args.upstream_projection}
     for item in args.options:
-        name, value = item.split("=", 1)
-        options[name] = ast.literal_eval(value)
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            parser.error(f"option {item!r}: expected NAME=VALUE, e.g. n_units=200 or train_targets=continuous")
+        try:
+            options[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):  # a bare word: a string option
+            options[name] = value
 
     seeds = _seeds(args.seeds)
     with ProcessPoolExecutor(max_workers=args.workers) as pool:

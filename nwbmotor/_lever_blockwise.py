@@ -57,10 +57,13 @@ from nwbmotor._lever_movements import (
     _lowpass_sos,
     _mask,
     _max_nan_run,
+    _mean5,
     _nan_problem,
     _refine_epochs,
     _result,
+    _runs,
     _threshold,
+    _warn_nan,
     movement_parameters,
 )
 
@@ -170,7 +173,7 @@ def _detect(
     for a in range(0, n, block):
         b = min(n, a + block)
         env = trace.envelope(a, b, margin, far)
-        starts, stops = _runs_of(env > threshold)
+        starts, stops = _runs(env > threshold)
         merger.add(starts + a, stops + a)
     epochs = merger.epochs()
     starts, stops = _kept_epochs(epochs, n, params)
@@ -196,12 +199,6 @@ def _detect(
     return _result(onsets, offsets, peaks, n, n_in, rate, start_time, noise, preset, params)
 
 
-def _runs_of(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
-    d = np.diff(padded)
-    return np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-
-
 class _WorkingTrace:
     """Any range of the working-rate trace (raw, smoothed, velocity, envelope) from ``read``."""
 
@@ -216,7 +213,7 @@ class _WorkingTrace:
             )
         self.down = int(ratio.numerator)
         self.n = -(-n_in // self.down)
-        self.pad = 0 if self.down == 1 else (_RESAMPLE_HALF * self.down // self.down + 2) * self.down
+        self.pad = 0 if self.down == 1 else (_RESAMPLE_HALF + 2) * self.down
         self.sos = _lowpass_sos(params)
         self.filter_margin = _filter_margin(self.sos)
         self.k = int(params["velocity_smoothing_samples"])
@@ -254,7 +251,7 @@ class _WorkingTrace:
                 first = a + int(np.argmax(bad))
                 first_bad = a == 0 and bool(bad[0])
             n_bad += int(bad.sum())
-            starts, stops = _runs_of(bad)
+            starts, stops = _runs(bad)
             lengths = stops - starts
             if starts[0] == 0:
                 lengths[0] += run
@@ -265,8 +262,6 @@ class _WorkingTrace:
         if problem:
             raise NwbMotorValueError(problem)
         if n_bad:
-            from nwbmotor._lever_movements import _warn_nan
-
             _warn_nan(n_bad, first, stacklevel=5)
         return n_bad
 
@@ -566,7 +561,7 @@ def _refine_blockwise(
         raw_ext, smooth_ext = trace.raw_smooth(mlo, mhi)
         raw, smooth = raw_ext[lo - mlo : hi - mlo], smooth_ext[lo - mlo : hi - mlo]
         if params["backtrack"]:
-            mean5 = np.convolve(raw_ext, np.ones(5) / 5, mode="same")[lo - mlo : hi - mlo]
+            mean5 = _mean5(raw_ext)[lo - mlo : hi - mlo]
         else:
             mean5 = raw
         on, off, peak = _refine_epochs(raw, smooth, mean5, starts[i:j] - lo, stops[i:j] - lo, noise, params)

@@ -206,11 +206,10 @@ class LeverAcquisitionBase(BaseDataInterface):
         params.update(self.task)
         return params
 
-    def _detection_source(self) -> tuple[Any, int, list[str], bool]:
-        """What movement detection reads: ``(read(start, stop), n_samples, notes, has_nan)``.
+    def _detection_source(self) -> tuple[Any, int, list[str]]:
+        """What movement detection reads: ``(read(start, stop), n_samples, notes)``.
 
-        Trailing NaN (padding of a short channel) is left out and noted; ``has_nan`` says
-        NaN remain inside (only possible with ``nan_policy="interpolate"``).
+        Trailing NaN (padding of a short channel) is left out and noted.
         """
         data, _ = self.lever()
         x = np.asarray(data[0 : len(data)], dtype=np.float64)
@@ -225,7 +224,7 @@ class LeverAcquisitionBase(BaseDataInterface):
                     "after them (padding) were left out"
                 )
                 n = last
-        return (lambda a, b: x[a:b]), n, notes, not finite[:n].all()
+        return (lambda a, b: x[a:b]), n, notes
 
     def _frame_table(self, nwbfile: NWBFile) -> None:
         from nwbmotor.converters.lever._nwb import add_ttl_events
@@ -267,7 +266,7 @@ class LeverAcquisitionBase(BaseDataInterface):
         from nwbmotor.converters.lever._movements_table import write_movements
 
         working = float(movement_parameters(self.movement_preset, **self.movement_options)["working_rate_hz"])
-        read, n, notes, _ = self._detection_source()
+        read, n, notes = self._detection_source()
         ratio = self.sample_rate / working
         down = int(round(ratio))
         if down >= 1 and abs(ratio - down) < 1e-9:

@@ -193,7 +193,6 @@ class XsgLeverInterface(LeverAcquisitionBase):
                     "to interpolate short gaps for detection only"
                 )
             self.reader_warnings.extend(f"{n}; stored as recorded, interpolated for movement detection only" for n in nan_notes)
-        self._has_nan = bool(nan_notes)
         super().__init__(verbose=verbose, folder_path=str(folder_path))
 
     @property
@@ -304,7 +303,7 @@ class XsgLeverInterface(LeverAcquisitionBase):
         t = self.lever_timestamps()
         return t[rising], t[falling]
 
-    def _detection_source(self) -> tuple[Any, int, list[str], bool]:
+    def _detection_source(self) -> tuple[Any, int, list[str]]:
         """The files on one regular time grid, gaps bridged by straight lines (detection only),
         read block by block."""
         fs = self.sample_rate
@@ -317,7 +316,7 @@ class XsgLeverInterface(LeverAcquisitionBase):
                 f"nearest sample) and the {grid.n_bridged} samples of gaps between them bridged by straight "
                 "lines, for movement detection only"
             )
-        return grid.read, len(grid), notes, self._has_nan
+        return grid.read, len(grid), notes
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, **conversion_options: Any) -> None:
         """Add the lever (with timestamps), the bitcodes, the task and (without a Dispatcher) movements."""

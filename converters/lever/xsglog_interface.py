@@ -134,7 +134,7 @@ class XsglogLeverInterface(LeverAcquisitionBase):
     def channel_names(self) -> tuple[str, ...]:
         return self.recording.channels
 
-    def _detection_source(self) -> tuple[Any, int, list[str], bool]:
+    def _detection_source(self) -> tuple[Any, int, list[str]]:
         rec = self.recording
         stored = rec.lengths["Lever"]
         notes = []
@@ -143,8 +143,7 @@ class XsglogLeverInterface(LeverAcquisitionBase):
                 f"movement detection ran on the {stored} recorded Lever samples; the {rec.n_samples - stored} "
                 "NaN samples of padding after them were left out"
             )
-        has_nan = any("NaN/inf" in w for w in self.reader_warnings)
-        return (lambda a, b: rec.read("Lever", a, b)), stored, notes, has_nan
+        return (lambda a, b: rec.read("Lever", a, b)), stored, notes
 
     def channel(self, name: str) -> tuple[Any, float]:
         """A channel in volts (a lazy array-like, NaN-padded to the session length) and the rate.

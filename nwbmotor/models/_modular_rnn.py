@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from nwbmotor import _model_metrics as mm
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.models._bptt import (
     CONNECTIONS,
@@ -538,8 +539,6 @@ def compare_hypotheses(session: ModelSession, modules: tuple[str, ...] = ("PMd",
     >>> sorted(compare_hypotheses(s)["input"])
     ['activity_change', 'covariance_change', 'error_reduction']
     """
-    from nwbmotor import _model_metrics as mm
-
     units = np.isin(session.units["module"], modules)
     if not units.any():
         raise NwbMotorValueError(

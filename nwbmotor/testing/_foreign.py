@@ -99,15 +99,14 @@ def write_foreign_ophys_session(
     fl = Fluorescence(name="Fluorescence")
     ophys.add(fl)
     series(fl, "RoiResponseSeries", fluo)
-    if layout == "suite2p-classic":
+    if layout in ("suite2p-classic", "suite2p-single-container"):
         series(fl, "Neuropil", (0.7 * fluo).astype(np.float32))
         series(fl, "Deconvolved", deconv)
+    if layout == "suite2p-classic":
         df = DfOverF(name="DfOverF")
         ophys.add(df)
         series(df, "RoiResponseSeries", dff)
     elif layout == "suite2p-single-container":
-        series(fl, "Neuropil", (0.7 * fluo).astype(np.float32))
-        series(fl, "Deconvolved", deconv)
         series(fl, "DfOverF", dff)
     elif layout != "pynwb-timestamps":
         raise NwbMotorValueError(f"write_foreign_ophys_session: unknown layout {layout!r}")

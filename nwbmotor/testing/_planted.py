@@ -89,6 +89,11 @@ def _refractory(times: NDArray[np.float64], gap: float) -> NDArray[np.float64]:
     return np.asarray(kept)
 
 
+#: Trial fields of the behaviour generator, in table order (cued_rewarded is derived after).
+_TRIAL_FIELDS = ("start_time", "stop_time", "cue_time", "movement_onset", "movement_offset", "reward_time",
+                 "rewarded", "opto")
+
+
 def _behaviour(
     rng: np.random.Generator,
     duration: float,
@@ -100,19 +105,7 @@ def _behaviour(
     p_respond_light: float,
 ) -> dict[str, Any]:
     """Trials and lever movements laid end to end over ``duration`` seconds."""
-    trials: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "start_time",
-            "stop_time",
-            "cue_time",
-            "movement_onset",
-            "movement_offset",
-            "reward_time",
-            "rewarded",
-            "opto",
-        )
-    }
+    trials: dict[str, list[Any]] = {k: [] for k in _TRIAL_FIELDS}
     movements: list[tuple[float, float, int]] = []  # start, stop, trial (-1 spontaneous)
     t = 2.0
     while True:
@@ -139,16 +132,7 @@ def _behaviour(
         else:
             onset = offset = reward = np.nan
             stop = cue + 3.0
-        for key, val in (
-            ("start_time", start),
-            ("stop_time", stop),
-            ("cue_time", cue),
-            ("movement_onset", onset),
-            ("movement_offset", offset),
-            ("reward_time", reward),
-            ("rewarded", bool(respond)),
-            ("opto", opto),
-        ):
+        for key, val in zip(_TRIAL_FIELDS, (start, stop, cue, onset, offset, reward, bool(respond), opto)):
             trials[key].append(val)
         t = stop
     arr = {k: np.asarray(v) for k, v in trials.items()}
@@ -432,17 +416,7 @@ def planted_session(
                     trials[name],
                     {"units": "s"} if trials[name].dtype.kind == "f" else {},
                 )
-                for name in (
-                    "start_time",
-                    "stop_time",
-                    "cue_time",
-                    "movement_onset",
-                    "movement_offset",
-                    "reward_time",
-                    "rewarded",
-                    "cued_rewarded",
-                    "opto",
-                )
+                for name in trials  # the trial fields, then cued_rewarded
             },
             "movement_start_time": ("movement", movs[:, 0], {"units": "s"}),
             "movement_stop_time": ("movement", movs[:, 1], {"units": "s"}),
