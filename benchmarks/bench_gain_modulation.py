@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 import nwbmotor.models._gain_modulation as gm
-from nwbmotor.models import run_gain_modulation, write_model_session
+from nwbmotor.converters.model import write_model_session
+from nwbmotor.models import run_gain_modulation
 
 BUDGET_S = 120.0
 

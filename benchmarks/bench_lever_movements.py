@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from nwbmotor._lever_movements import detect_movements
+from nwbmotor.methods import detect_movements
 from nwbmotor.testing import synthesize_lever_trace
 
 VARIANTS = {

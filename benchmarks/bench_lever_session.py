@@ -77,7 +77,7 @@ warnings.simplefilter("ignore")
 import numpy as np
 import scipy.signal, scipy.fft
 from nwbmotor.converters.lever import XsglogLeverInterface
-from nwbmotor._lever_blockwise import detect_movements_blockwise
+from nwbmotor.methods import detect_movements_blockwise
 def peak():
     return next(int(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 interface = XsglogLeverInterface(Path(sys.argv[1]))

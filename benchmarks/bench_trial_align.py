@@ -88,10 +88,10 @@ def main() -> None:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     path = make_file(args.data_dir)
     ev = events(N_FRAMES / RATE)
-    import nwbmotor  # noqa: F401  (imports outside the timed region for every peer)
+    import h5py
     import pynapple  # noqa: F401
 
-    import h5py
+    import nwbmotor  # noqa: F401  (imports outside the timed region for every peer)
 
     with h5py.File(path, "r") as f:
         d = f[DFF_PATH]

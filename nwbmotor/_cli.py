@@ -50,7 +50,7 @@ def main() -> None:
 @_clean_errors
 def convert(spec: Path, output_dir: Path, backend: str, workers: int, scheduler: str | None, overwrite: bool) -> None:
     """Convert the sessions described by SPEC (a YAML file) into NWB files."""
-    from nwbmotor._convert import convert as run
+    from nwbmotor.conversion import convert as run
 
     result = run(spec, output_dir=output_dir, backend=backend, workers=workers, scheduler=scheduler,
                  overwrite=overwrite)
@@ -69,7 +69,7 @@ def inspect(paths: tuple[Path, ...], as_json: bool) -> None:
     Exits 1 if any file has a validation error, a CRITICAL or BEST_PRACTICE_VIOLATION
     finding, cannot be read, or lacks the cached spec of a namespace it uses.
     """
-    from nwbmotor._inspect import format_reports, inspect_paths
+    from nwbmotor.sharing._inspect import format_reports, inspect_paths
 
     reports = inspect_paths(paths)
     if not reports:
@@ -91,7 +91,7 @@ def inspect(paths: tuple[Path, ...], as_json: bool) -> None:
 def organize(paths: tuple[Path, ...], dandiset_dir: Path, mode: str, name: str | None,
              description: str | None) -> None:
     """Organize NWB files into a DANDI dandiset (layout + dandiset.yaml) and validate it."""
-    from nwbmotor._dandi import organize as run
+    from nwbmotor.sharing import organize as run
 
     result = run(paths, dandiset_dir, mode=mode, name=name, description=description)
     click.echo(result.summary())
@@ -109,7 +109,7 @@ def organize(paths: tuple[Path, ...], dandiset_dir: Path, mode: str, name: str |
 @_clean_errors
 def analyze(paths: tuple[Path, ...], output_dir: Path, workers: int, shuffles: int) -> None:
     """Run the standard analyses on lab and model sessions; write figures, report and tables."""
-    from nwbmotor._analyze import analyze as run
+    from nwbmotor.workflows import analyze as run
 
     result = run(paths, output_dir, workers=workers, n_shuffles=shuffles)
     click.echo(f"report: {result.report}")
@@ -143,7 +143,7 @@ def _parse_model_options(pairs: tuple[str, ...]) -> dict[str, Any]:
 def simulate(model: str, output: Path, seed: int, preset: str, options: tuple[str, ...], species: str,
              overwrite: bool) -> None:
     """Simulate a reference network MODEL and write the session as an NWB file."""
-    from nwbmotor.models import simulate as run
+    from nwbmotor.workflows import simulate as run
 
     path = run(model, output, seed=seed, overwrite=overwrite, progress=True, preset=preset, species=species,
                **_parse_model_options(options))
@@ -157,6 +157,6 @@ def simulate(model: str, output: Path, seed: int, preset: str, options: tuple[st
 @_clean_errors
 def demo(output_dir: Path, workers: int) -> None:
     """The whole path on a built-in example: lab files -> NWB -> checks -> DANDI -> models -> report."""
-    from nwbmotor._demo import run_demo
+    from nwbmotor.workflows import run_demo
 
     run_demo(output_dir, workers=workers, echo=click.echo)

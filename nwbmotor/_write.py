@@ -41,7 +41,7 @@ def write_nwbfile(
         Replace an existing file; otherwise an existing ``path`` is an error.
     finalizers : iterable
         Objects with a ``finalize_nwbfile(path, backend)`` method, called on the
-        complete temporary file before it is renamed (see ``nwbmotor._registry``).
+        complete temporary file before it is renamed (see ``nwbmotor.conversion._registry``).
     configure : bool, default True
         Apply NeuroConv's default dataset configuration before writing.
 

@@ -11,24 +11,22 @@ NeuroConv.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["ScanImageMovieInterface", "TiffMovieInterface"]
+from nwbmotor._lazy import attach
 
-_EXPORTS = {
-    "ScanImageMovieInterface": "nwbmotor.converters.imaging.scanimage_interface",
-    "TiffMovieInterface": "nwbmotor.converters.imaging.tiff_interface",
-}
+if TYPE_CHECKING:
+    from nwbmotor.converters.imaging.scanimage_interface import (
+        ScanImageMovieInterface,
+    )
+    from nwbmotor.converters.imaging.tiff_interface import (
+        TiffMovieInterface,
+    )
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    return getattr(importlib.import_module(module), name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "ScanImageMovieInterface": "nwbmotor.converters.imaging.scanimage_interface",
+        "TiffMovieInterface": "nwbmotor.converters.imaging.tiff_interface",
+    },
+)

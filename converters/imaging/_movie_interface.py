@@ -430,7 +430,7 @@ class MovieInterfaceBase(BaseDataInterface):
         """Fill any movie dataset the write left empty, then check that all are complete.
 
         Called by ``nwbmotor.write_nwbfile`` after the file is written and closed, before
-        it is renamed (see ``nwbmotor._registry``).
+        it is renamed (see ``nwbmotor.conversion._registry``).
         """
         pending = [d for d in self._dataios if not d.filled]
         self._dataios = []

@@ -1,7 +1,7 @@
 """The lever-press rig: Ephus acquisitions, the Dispatcher task file, other rigs' lever tables.
 
 Source kinds ``xsg``, ``xsglog``, ``dispatcher`` and ``lever_table`` (see
-``nwbmotor._registry``). One session clock: the acquisition's, t = 0 at its first
+``nwbmotor.conversion._registry``). One session clock: the acquisition's, t = 0 at its first
 sample; the Dispatcher's trials are mapped onto it through the trial bitcodes.
 """
 

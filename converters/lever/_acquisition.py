@@ -21,7 +21,7 @@ from neuroconv import BaseDataInterface
 
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.converters.lever._bitcode import Bitcodes
-from nwbmotor.converters.lever._frames import check_frame_times, frame_report
+from nwbmotor.methods import check_frame_times, frame_report
 
 if TYPE_CHECKING:
     from pynwb import NWBFile
@@ -261,9 +261,8 @@ class LeverAcquisitionBase(BaseDataInterface):
         trace, constant memory); the note in the table says so. Otherwise the trace
         is loaded and detected whole.
         """
-        from nwbmotor._lever_blockwise import detect_movements_blockwise
-        from nwbmotor._lever_movements import detect_movements, movement_parameters
         from nwbmotor.converters.lever._movements_table import write_movements
+        from nwbmotor.methods import detect_movements, detect_movements_blockwise, movement_parameters
 
         working = float(movement_parameters(self.movement_preset, **self.movement_options)["working_rate_hz"])
         read, n, notes = self._detection_source()

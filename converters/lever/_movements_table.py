@@ -1,6 +1,6 @@
 """Detected lever movements into an NWBFile: ``intervals/movements`` and the trials' movement columns.
 
-The detection itself is :func:`nwbmotor._lever_movements.detect_movements`; this module
+The detection itself is :func:`nwbmotor.methods._movements.detect_movements`; this module
 only writes its result. The ``MovementsTable`` (ndx-motor-learning) records the preset
 and every parameter as JSON, so a reader can redo the detection exactly.
 """
@@ -15,8 +15,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from nwbmotor._errors import NwbMotorValueError
-from nwbmotor._lever_movements import (
-    DEFAULT_PRESET,
+from nwbmotor.methods import (
+    DEFAULT_MOVEMENT_PRESET as DEFAULT_PRESET,
+)
+from nwbmotor.methods import (
     LeverMovements,
     TrialMovements,
     assign_movements_to_trials,
@@ -99,7 +101,7 @@ def movements_table(
     Parameters
     ----------
     moves : LeverMovements
-        Output of :func:`nwbmotor._lever_movements.detect_movements`.
+        Output of :func:`nwbmotor.methods._movements.detect_movements`.
     trial_movements : TrialMovements, optional
         Movement-to-trial assignment; fills ``rewarded``, ``cued`` (False otherwise) and
         ``trial_index`` (-1 otherwise).
@@ -259,7 +261,7 @@ def write_movements(
 
     Examples
     --------
-    >>> from nwbmotor._lever_movements import detect_movements
+    >>> from nwbmotor.methods import detect_movements
     >>> from nwbmotor.testing import mock_nwbfile, synthesize_lever_trace
     >>> trace, truth = synthesize_lever_trace(30.0, n_movements=4, seed=0)
     >>> nwbfile = mock_nwbfile()

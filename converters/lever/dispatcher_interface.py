@@ -13,7 +13,7 @@ from neuroconv import BaseDataInterface
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.converters.lever._clock import ClockAlignment, align_clocks, check_trial_numbers
 from nwbmotor.converters.lever._dispatcher_reader import read_dispatcher_file
-from nwbmotor.converters.lever._frames import map_to_frames
+from nwbmotor.methods import map_to_frames
 
 if TYPE_CHECKING:
     from pynwb import NWBFile

@@ -11,7 +11,7 @@ import numpy as np
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.converters.lever._acquisition import LeverAcquisitionBase
-from nwbmotor.converters.lever._frames import map_to_frames
+from nwbmotor.methods import map_to_frames
 
 if TYPE_CHECKING:
     from pynwb import NWBFile
@@ -178,7 +178,7 @@ class LeverTableInterface(LeverAcquisitionBase):
         super().__init__(verbose=verbose, file_path=str(file_path))
 
     def _check_frames_named(self, t: np.ndarray) -> np.ndarray:
-        from nwbmotor.converters.lever._frames import check_frame_times
+        from nwbmotor.methods import check_frame_times
 
         return check_frame_times(t, source=f"{self.source}: 'frame_times'")
 

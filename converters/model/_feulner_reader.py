@@ -84,8 +84,7 @@ def _get(path: Path, mapping: dict[str, Any], key: str, where: str = "") -> Any:
 
 def session_from_feulner(path: Path, data: dict[str, Any]):
     """Build a ModelSession from a Feulner dictionary; errors name ``path``."""
-    from nwbmotor.models import ModelSession, NetworkSnapshot
-    from nwbmotor.models._simulate import integrate_session
+    from nwbmotor.models import ModelSession, NetworkSnapshot, integrate_session
 
     params = _get(path, data, "params")
     if not isinstance(params, dict):

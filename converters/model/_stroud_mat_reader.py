@@ -48,8 +48,7 @@ def read_stroud_mat(path: Path, *, tau: float = 0.2, dt: float | None = None, du
 
     ``dt`` defaults to ``duration / T``: the targets span the 500 ms movement.
     """
-    from nwbmotor.models import ModelSession, NetworkSnapshot, simulate_gain_network
-    from nwbmotor.models._gain_modulation import plan_trials
+    from nwbmotor.models import ModelSession, NetworkSnapshot, plan_trials, simulate_gain_network
 
     mat = load_mat(path)
     missing = [k for k in REQUIRED if k not in mat]

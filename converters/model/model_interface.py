@@ -142,14 +142,14 @@ class ModelOutputInterface(BaseDataInterface):
     def get_metadata(self) -> dict:
         from neuroconv.utils import dict_deep_update
 
-        from nwbmotor.models import model_metadata
+        from nwbmotor.converters.model._nwb import model_metadata
 
         meta = model_metadata(self.session)
         meta["NWBFile"].pop("identifier")
         return dict_deep_update(super().get_metadata(), meta)
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None, **conversion_options: Any) -> None:
-        """Add the trials and ``processing/model`` (see :mod:`nwbmotor.models._nwb`)."""
-        from nwbmotor.models import add_model_session
+        """Add the trials and ``processing/model`` (see :mod:`nwbmotor.converters.model._nwb`)."""
+        from nwbmotor.converters.model._nwb import add_model_session
 
         add_model_session(nwbfile, self.session)

@@ -7,35 +7,32 @@ Interfaces are imported on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "CellRegistrationInterface",
-    "LabRoisInterface",
-    "Suite2pInterface",
-    "match_rois",
-    "phase_correlation_shift",
-]
+from nwbmotor._lazy import attach
 
-_EXPORTS = {
-    "Suite2pInterface": "nwbmotor.converters.segmentation.suite2p_interface",
-    "LabRoisInterface": "nwbmotor.converters.segmentation.lab_rois_interface",
-    "CellRegistrationInterface": "nwbmotor.converters.segmentation.registration_interface",
-    "match_rois": "nwbmotor.converters.segmentation._matcher",
-    "phase_correlation_shift": "nwbmotor.converters.segmentation._matcher",
-}
+if TYPE_CHECKING:
+    from nwbmotor.converters.segmentation._matcher import (
+        match_rois,
+        phase_correlation_shift,
+    )
+    from nwbmotor.converters.segmentation.lab_rois_interface import (
+        LabRoisInterface,
+    )
+    from nwbmotor.converters.segmentation.registration_interface import (
+        CellRegistrationInterface,
+    )
+    from nwbmotor.converters.segmentation.suite2p_interface import (
+        Suite2pInterface,
+    )
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "Suite2pInterface": "nwbmotor.converters.segmentation.suite2p_interface",
+        "LabRoisInterface": "nwbmotor.converters.segmentation.lab_rois_interface",
+        "CellRegistrationInterface": "nwbmotor.converters.segmentation.registration_interface",
+        "match_rois": "nwbmotor.converters.segmentation._matcher",
+        "phase_correlation_shift": "nwbmotor.converters.segmentation._matcher",
+    },
+)

@@ -42,7 +42,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
     - ``Fluorescence``: ``RoiResponseSeries`` (F) and ``Neuropil`` (Fneu);
     - ``DfOverF``: ``RoiResponseSeries``, dF/F of the neuropil-corrected F
       (F − coefficient × Fneu) with the baseline of Peters et al. 2014
-      (:func:`nwbmotor._dff.dff_from_fluorescence`, the preset and its parameters in
+      (:func:`nwbmotor.methods._dff.dff_from_fluorescence`, the preset and its parameters in
       the series' description and ``comments``);
     - ``Deconvolved``: ``RoiResponseSeries`` (spks);
     - ``SegmentationImages``: Suite2p's mean image.
@@ -119,7 +119,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
             raise NwbMotorValueError(
                 f"neuropil_coefficient must be between 0 and 2, got {self.neuropil_coefficient}"
             )
-        from nwbmotor._dff import DFF_PRESETS
+        from nwbmotor.methods import DFF_PRESETS
 
         if dff_preset not in DFF_PRESETS:
             raise NwbMotorValueError(
@@ -164,7 +164,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
 
         ``out`` (e.g. a memory map) receives the dF/F; default a new array.
         """
-        from nwbmotor._dff import dff_from_fluorescence
+        from nwbmotor.methods import dff_from_fluorescence
 
         plane = self.plane
         dff = np.empty((plane.n_rois, plane.n_frames), dtype=np.float32) if out is None else out
@@ -205,7 +205,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
             shutil.rmtree(self._scratch_folders.pop(), ignore_errors=True)
 
     def add_to_nwbfile(self, nwbfile: NWBFile, metadata: dict | None = None) -> None:
-        from nwbmotor._dff import DFF_PRESETS
+        from nwbmotor.methods import DFF_PRESETS
 
         metadata = self.get_metadata() if metadata is None else metadata
         plane = self.plane

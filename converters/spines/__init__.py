@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["SpineScoringInterface", "read_spine_table"]
+from nwbmotor._lazy import attach
 
-_EXPORTS = {
-    "SpineScoringInterface": "nwbmotor.converters.spines.spines_interface",
-    "read_spine_table": "nwbmotor.converters.spines._spines_reader",
-}
+if TYPE_CHECKING:
+    from nwbmotor.converters.spines._spines_reader import (
+        read_spine_table,
+    )
+    from nwbmotor.converters.spines.spines_interface import (
+        SpineScoringInterface,
+    )
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "SpineScoringInterface": "nwbmotor.converters.spines.spines_interface",
+        "read_spine_table": "nwbmotor.converters.spines._spines_reader",
+    },
+)

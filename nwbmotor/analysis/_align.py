@@ -14,6 +14,7 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor.methods import map_to_frames
 
 __all__ = ["trial_align", "align_frames", "gather_aligned"]
 
@@ -76,8 +77,7 @@ def align_frames(
     status[outside] = EVENT_OUTSIDE
     usable = finite & ~outside
     if method == "nearest":
-        i = np.clip(np.searchsorted(time, events[usable]), 1, n - 1)
-        nearest = np.where(np.abs(time[i - 1] - events[usable]) <= np.abs(time[i] - events[usable]), i - 1, i)
+        nearest = map_to_frames(events[usable], time)
         rows = np.full((events.size, k.size), -1, np.int64)
         r = nearest[:, None] + k[None, :]
         r[(r < 0) | (r >= n)] = -1

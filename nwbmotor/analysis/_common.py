@@ -14,6 +14,7 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor.methods import cued_rewarded_trials, map_to_frames
 
 __all__: list[str] = []
 
@@ -116,27 +117,6 @@ def select_units(units: Any, n: int, func: str) -> NDArray[np.bool_]:
     return mask
 
 
-def events_of(session: xr.Dataset, events: xr.DataArray | None, func: str) -> xr.DataArray:
-    """The event matrix: ``events`` if given, else ``session['events']``, else detected."""
-    if events is None:
-        if "events" in session.data_vars:
-            events = session["events"]
-        else:
-            from nwbmotor.analysis._events import detect_events
-
-            events = detect_events(as_activity(session, func))
-    events = as_activity(events, func, "events")
-    if (
-        "activity" in session.data_vars
-        and session["activity"].sizes.get("time") != events.sizes["time"]
-    ):
-        raise NwbMotorValueError(
-            f"{func}: events have {events.sizes['time']} frames, the session's activity has "
-            f"{session['activity'].sizes['time']}; lengths must match"
-        )
-    return events
-
-
 def trial_var(ds: xr.Dataset, name: str, func: str) -> NDArray[Any]:
     var = require_var(ds, name, func)
     if var.dims != ("trial",):
@@ -160,24 +140,18 @@ def trials_with_onset(ds: xr.Dataset, trials: str, func: str) -> tuple[NDArray[n
 
 
 def cued_rewarded(ds: xr.Dataset, func: str) -> NDArray[np.bool_]:
-    """Cued-rewarded trials: the trial column if present, else the science.md definition.
-
-    Rewarded, movement onset after the cue, and no lever movement in the 100 ms
-    before the cue.
-    """
+    """Cued-rewarded trials: the trial column if present, else :func:`nwbmotor.methods.cued_rewarded_trials`."""
     if "cued_rewarded" in ds.data_vars:
         return trial_var(ds, "cued_rewarded", func).astype(bool)
     rewarded = trial_var(ds, "rewarded", func).astype(bool)
     cue = trial_var(ds, "cue_time", func).astype(float)
-    onset = trial_var(ds, "movement_onset", func).astype(float)
-    out = rewarded & (onset > cue)
+    onset = np.where(rewarded, trial_var(ds, "movement_onset", func).astype(float), np.nan)
     if "movement_start_time" in ds.data_vars:
         ms = np.asarray(ds["movement_start_time"].values, float)
         me = np.asarray(ds["movement_stop_time"].values, float)
-        for i in np.flatnonzero(out):
-            if np.any((ms < cue[i]) & (me > cue[i] - 0.1)):
-                out[i] = False
-    return out
+    else:
+        ms = me = np.zeros(0)
+    return cued_rewarded_trials(onset, cue, ms, me)
 
 
 def onset_frames(
@@ -187,14 +161,11 @@ def onset_frames(
     func: str,
     what: str = "trials",
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Nearest frame of each onset, and which windows lie fully inside the recording."""
-    fs = frame_rate(time, func)
-    onsets = np.asarray(onsets, float)
-    finite = np.isfinite(onsets)
-    idx = np.zeros(onsets.size, np.int64)
-    idx[finite] = np.round((onsets[finite] - time[0]) * fs).astype(np.int64)
-    inside = finite & (idx + window[0] >= 0) & (idx + window[1] < time.size)
-    return idx, inside
+    """Nearest frame of each onset (:func:`nwbmotor.methods.map_to_frames`), and which windows lie inside."""
+    frame_rate(time, func)
+    idx = map_to_frames(np.asarray(onsets, float), time)
+    inside = (idx >= 0) & (idx + window[0] >= 0) & (idx + window[1] < time.size)
+    return np.maximum(idx, 0), inside
 
 
 def gather(

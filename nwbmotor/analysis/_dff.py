@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from nwbmotor._dff import DFF_PRESETS, dff_from_fluorescence
 from nwbmotor.analysis._common import as_activity, frame_rate
+from nwbmotor.methods import DFF_PRESETS, dff_from_fluorescence
 
 __all__ = ["compute_dff"]
 
@@ -28,7 +28,7 @@ def compute_dff(
     the baseline is re-estimated on the other frames and interpolated across the
     excluded ones, then the mode offset is added. An ROI with ≥ 95 % active frames,
     any NaN, or a non-positive baseline is marked invalid. The numpy core is
-    :func:`nwbmotor._dff.dff_from_fluorescence` (shared with the Suite2p converter).
+    :func:`nwbmotor.methods._dff.dff_from_fluorescence` (shared with the Suite2p converter).
 
     Parameters
     ----------

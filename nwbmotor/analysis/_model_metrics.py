@@ -14,7 +14,7 @@ Activity may be given as
 - PSTHs ``(condition, rel_time | time, unit)``;
 - a plain ``(time, unit)`` series, taken as one condition.
 
-The numeric cores are in :mod:`nwbmotor._model_metrics`. Results are 0-d (or 1-d)
+The numeric cores are in :mod:`nwbmotor.methods._model_metrics`. Results are 0-d (or 1-d)
 DataArrays whose ``attrs`` record every parameter; a value that is undefined for
 well-formed input is NaN with the reason in ``attrs["nan_reason"]``; malformed input
 (no activity, NaN values, mismatched lengths) raises :class:`~nwbmotor.NwbMotorValueError`.

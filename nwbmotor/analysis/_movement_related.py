@@ -11,7 +11,6 @@ from scipy import ndimage, sparse
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.analysis._common import (
-    events_of,
     frame_rate,
     require_dataset,
     require_var,
@@ -19,6 +18,7 @@ from nwbmotor.analysis._common import (
     session_name,
     unit_mask,
 )
+from nwbmotor.analysis._events import events_of
 
 __all__ = [
     "classify_movement_related",

@@ -21,6 +21,7 @@ from nwbmotor.analysis._common import (
     session_name,
     trial_var,
 )
+from nwbmotor.methods import map_to_frames
 
 __all__ = ["light_driven_units", "opto_performance"]
 
@@ -199,8 +200,8 @@ def light_driven_units(
     time = np.asarray(act["time"].values, float)
     fs = frame_rate(time, func)
     w = max(int(round(window_s * fs)), 1)
-    idx = np.round((onsets - time[0]) * fs).astype(np.int64)
-    inside = np.isfinite(onsets) & (idx - w >= 0) & (idx + w <= time.size)
+    idx = map_to_frames(onsets, time)
+    inside = (idx >= 0) & (idx - w >= 0) & (idx + w <= time.size)
     if not inside.any():
         raise no_trials_error(func, ds, "light epochs", onsets.size, onsets.size)
     x = np.asarray(act.values, float)

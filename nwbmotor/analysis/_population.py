@@ -17,7 +17,6 @@ from scipy import stats
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.analysis._common import (
-    events_of,
     frame_rate,
     gather,
     no_trials_error,
@@ -32,6 +31,8 @@ from nwbmotor.analysis._common import (
     unit_mask,
     upper,
 )
+from nwbmotor.analysis._events import events_of
+from nwbmotor.methods import map_to_frames
 
 __all__ = [
     "activity_timing",
@@ -434,7 +435,7 @@ def _reward_fractions(
 ) -> xr.DataArray:
     ev = events_of(ds, None, func)
     time = np.asarray(ev["time"].values, float)
-    fs = frame_rate(time, func)
+    frame_rate(time, func)  # checks the time axis is regular
     rewarded = trial_var(ds, "rewarded", func).astype(bool)
     onset = trial_var(ds, "movement_onset", func).astype(float)
     offset = trial_var(ds, "movement_offset", func).astype(float)
@@ -444,9 +445,9 @@ def _reward_fractions(
             f"{func}: {session_name(ds)} has no rewarded trials with a movement "
             f"({rewarded.size} trials in all)"
         )
-    a = np.round((onset[ok] - time[0]) * fs).astype(int) - window
-    b = np.round((offset[ok] - time[0]) * fs).astype(int) + window
-    inside = (a >= 0) & (b < time.size)
+    fa, fb = map_to_frames(onset[ok], time), map_to_frames(offset[ok], time)
+    a, b = fa - window, fb + window
+    inside = (fa >= 0) & (fb >= 0) & (a >= 0) & (b < time.size)
     if not inside.any():
         raise no_trials_error(func, ds, "rewarded movements", int(ok.sum()), int(ok.sum()))
     on = np.asarray(ev.values, float) > 0

@@ -1,10 +1,10 @@
-"""Reference network models and the model-session contract.
+"""Reference network models: compute only (numpy), no NWB.
 
 Models build a :class:`ModelSession` (units, per-trial rates, outputs, targets, trials,
-network snapshots, training log); :func:`write_model_session` stores it in NWB with the
-ndx-motor-learning model types and :func:`read_model_session` reads it back;
-:func:`simulate` runs a named model and writes its NWB file; :func:`resimulate` runs a
-stored session's networks again.
+network snapshots, training log). Their NWB writer and reader are beside the model
+converter (:mod:`nwbmotor.converters.model`); ``nwbmotor.simulate`` runs a named model
+(:data:`MODELS`) and writes its file; :func:`resimulate` runs a stored session's
+networks again.
 
 - ``gain-modulation``: Stroud, Porter, Hennequin & Vogels (2018), see
   :func:`run_gain_modulation`.
@@ -13,76 +13,90 @@ stored session's networks again.
 
 from __future__ import annotations
 
-from nwbmotor.models._gain_modulation import (
-    GainLearningResult,
-    build_stability_optimized_network,
-    combine_gain_patterns,
-    fit_readout,
-    gain_nonlinearity,
-    interpolate_gains,
-    learn_gains,
-    make_movement_target,
-    most_amplified_state,
-    movement_error,
-    simulate_gain_network,
-    spectral_abscissa,
-)
-from nwbmotor.models._gain_study import run_gain_modulation
-from nwbmotor.models._modular_rnn import (
-    ModularRnnOptions,
-    compare_hypotheses,
-    hypotheses,
-    run_modular_rnn,
-    simulate_snapshot,
-)
-from nwbmotor.models._nwb import (
-    add_model_session,
-    model_metadata,
-    model_session_to_nwbfile,
-    read_model_session,
-    write_model_session,
-)
-from nwbmotor.models._session import (
-    NONLINEARITIES,
-    TRIAL_COLUMNS,
-    ModelSession,
-    NetworkSnapshot,
-    apply_nonlinearity,
-    endpoint_indices,
-)
-from nwbmotor.models._simulate import MODELS, resimulate, simulate
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "MODELS",
-    "NONLINEARITIES",
-    "TRIAL_COLUMNS",
-    "GainLearningResult",
-    "ModelSession",
-    "NetworkSnapshot",
-    "add_model_session",
-    "apply_nonlinearity",
-    "build_stability_optimized_network",
-    "combine_gain_patterns",
-    "compare_hypotheses",
-    "endpoint_indices",
-    "fit_readout",
-    "gain_nonlinearity",
-    "hypotheses",
-    "interpolate_gains",
-    "learn_gains",
-    "make_movement_target",
-    "ModularRnnOptions",
-    "simulate_snapshot",
-    "model_metadata",
-    "model_session_to_nwbfile",
-    "most_amplified_state",
-    "movement_error",
-    "read_model_session",
-    "resimulate",
-    "run_gain_modulation",
-    "run_modular_rnn",
-    "simulate",
-    "simulate_gain_network",
-    "spectral_abscissa",
-    "write_model_session",
-]
+from nwbmotor._lazy import attach
+
+if TYPE_CHECKING:
+    from nwbmotor.models._gain_modulation import (
+        GainLearningResult,
+        build_stability_optimized_network,
+        combine_gain_patterns,
+        fit_readout,
+        gain_nonlinearity,
+        interpolate_gains,
+        learn_gains,
+        make_movement_target,
+        most_amplified_state,
+        movement_error,
+        plan_trials,
+        simulate_gain_network,
+        spectral_abscissa,
+    )
+    from nwbmotor.models._gain_study import (
+        PRESETS,
+        run_gain_modulation,
+    )
+    from nwbmotor.models._modular_rnn import (
+        HYPOTHESES,
+        MODULE_LABELS,
+        ModularRnnOptions,
+        compare_hypotheses,
+        hypotheses,
+        run_modular_rnn,
+        simulate_snapshot,
+    )
+    from nwbmotor.models._registry import (
+        MODELS,
+        get_model_runner,
+    )
+    from nwbmotor.models._resimulate import (
+        integrate_session,
+        resimulate,
+    )
+    from nwbmotor.models._session import (
+        NONLINEARITIES,
+        TRIAL_COLUMNS,
+        ModelSession,
+        NetworkSnapshot,
+        apply_nonlinearity,
+        endpoint_indices,
+    )
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "GainLearningResult": "nwbmotor.models._gain_modulation",
+        "HYPOTHESES": "nwbmotor.models._modular_rnn",
+        "MODELS": "nwbmotor.models._registry",
+        "MODULE_LABELS": "nwbmotor.models._modular_rnn",
+        "ModelSession": "nwbmotor.models._session",
+        "ModularRnnOptions": "nwbmotor.models._modular_rnn",
+        "NONLINEARITIES": "nwbmotor.models._session",
+        "NetworkSnapshot": "nwbmotor.models._session",
+        "PRESETS": "nwbmotor.models._gain_study",
+        "TRIAL_COLUMNS": "nwbmotor.models._session",
+        "apply_nonlinearity": "nwbmotor.models._session",
+        "build_stability_optimized_network": "nwbmotor.models._gain_modulation",
+        "combine_gain_patterns": "nwbmotor.models._gain_modulation",
+        "compare_hypotheses": "nwbmotor.models._modular_rnn",
+        "endpoint_indices": "nwbmotor.models._session",
+        "fit_readout": "nwbmotor.models._gain_modulation",
+        "gain_nonlinearity": "nwbmotor.models._gain_modulation",
+        "get_model_runner": "nwbmotor.models._registry",
+        "hypotheses": "nwbmotor.models._modular_rnn",
+        "integrate_session": "nwbmotor.models._resimulate",
+        "interpolate_gains": "nwbmotor.models._gain_modulation",
+        "learn_gains": "nwbmotor.models._gain_modulation",
+        "make_movement_target": "nwbmotor.models._gain_modulation",
+        "most_amplified_state": "nwbmotor.models._gain_modulation",
+        "movement_error": "nwbmotor.models._gain_modulation",
+        "plan_trials": "nwbmotor.models._gain_modulation",
+        "resimulate": "nwbmotor.models._resimulate",
+        "run_gain_modulation": "nwbmotor.models._gain_study",
+        "run_modular_rnn": "nwbmotor.models._modular_rnn",
+        "simulate_gain_network": "nwbmotor.models._gain_modulation",
+        "simulate_snapshot": "nwbmotor.models._modular_rnn",
+        "spectral_abscissa": "nwbmotor.models._gain_modulation",
+    },
+)

@@ -10,79 +10,138 @@ Names are imported on first use, so ``import nwbmotor.testing`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import TYPE_CHECKING
 
-# public name -> private module that defines it. Keep sorted within each group.
-_EXPORTS: dict[str, str] = {
-    # checks
-    "assert_valid_nwb": "nwbmotor._inspect",
-    "mock_metadata": "nwbmotor.testing._nwbfile",
-    "mock_nwbfile": "nwbmotor.testing._nwbfile",
-    # imaging movies (nwbmotor/testing/_imaging.py)
-    "ScanImageSession": "nwbmotor.testing._imaging",
-    "SyntheticMovie": "nwbmotor.testing._imaging",
-    "si4_header": "nwbmotor.testing._imaging",
-    "write_scanimage_session": "nwbmotor.testing._imaging",
-    "write_tiff_movie": "nwbmotor.testing._imaging",
-    "write_tiff_pages": "nwbmotor.testing._imaging",
-    # segmentation, cell labels, registration, spines (nwbmotor/testing/_segmentation.py)
-    "make_cell_field": "nwbmotor.testing._segmentation",
-    "make_registration_sessions": "nwbmotor.testing._segmentation",
-    "render_session": "nwbmotor.testing._segmentation",
-    "simulate_calcium_traces": "nwbmotor.testing._segmentation",
-    "write_lab_roi_session": "nwbmotor.testing._segmentation",
-    "write_registration_table": "nwbmotor.testing._segmentation",
-    "write_roi_dff_file": "nwbmotor.testing._segmentation",
-    "write_roi_file": "nwbmotor.testing._segmentation",
-    "write_roilabel_file": "nwbmotor.testing._segmentation",
-    "write_spine_table": "nwbmotor.testing._segmentation",
-    "write_suite2p_plane": "nwbmotor.testing._segmentation",
-    # behaviour rig: Ephus, Dispatcher, bitcodes, frames, opto (nwbmotor/testing/_rig.py)
-    "MatlabClassObject": "nwbmotor.testing._matv5",
-    "RigSessionTruth": "nwbmotor.testing._rig",
-    "bitcode_trace": "nwbmotor.testing._rig",
-    "savemat_with_objects": "nwbmotor.testing._matv5",
-    "write_rig_session": "nwbmotor.testing._rig",
-    "LeverTruth": "nwbmotor.testing._lever",
-    "synthesize_lever_trace": "nwbmotor.testing._lever",
-    # network models (nwbmotor/testing/_models.py)
-    "mock_model_session": "nwbmotor.testing._models",
-    "write_feulner_pickle": "nwbmotor.testing._models",
-    "write_hostile_pickle": "nwbmotor.testing._models",
-    "write_model_hdf5": "nwbmotor.testing._models",
-    "write_model_npz": "nwbmotor.testing._models",
-    "write_stroud_mat": "nwbmotor.testing._models",
-    # the built-in example of `nwbmotor demo` (nwbmotor/testing/_demo.py)
-    "DemoDataset": "nwbmotor.testing._demo",
-    "DemoSessionTruth": "nwbmotor.testing._demo",
-    "write_demo_dataset": "nwbmotor.testing._demo",
-    # whole sessions as NWB files, for the views and analyses (nwbmotor/testing/_sessions.py)
-    "LabSessionTruth": "nwbmotor.testing._sessions",
-    "simulate_lab_session": "nwbmotor.testing._sessions",
-    "simulate_model_session": "nwbmotor.testing._sessions",
-    "write_foreign_ophys_session": "nwbmotor.testing._foreign",
-    "write_lab_session": "nwbmotor.testing._sessions",
-    "write_lab_sessions": "nwbmotor.testing._sessions",
-    "write_model_session_file": "nwbmotor.testing._sessions",
-    # in-memory session views with planted truth, for the analyses (nwbmotor/testing/_planted.py)
-    "gcamp_trace": "nwbmotor.testing._planted",
-    "planted_learning": "nwbmotor.testing._planted",
-    "planted_session": "nwbmotor.testing._planted",
-}
+from nwbmotor._lazy import attach
 
-__all__ = sorted(_EXPORTS)
+if TYPE_CHECKING:
+    from nwbmotor.sharing._inspect import (
+        assert_valid_nwb,
+    )
+    from nwbmotor.testing._demo import (
+        DemoDataset,
+        DemoSessionTruth,
+        write_demo_dataset,
+    )
+    from nwbmotor.testing._foreign import (
+        write_foreign_ophys_session,
+    )
+    from nwbmotor.testing._imaging import (
+        ScanImageSession,
+        SyntheticMovie,
+        si4_header,
+        write_scanimage_session,
+        write_tiff_movie,
+        write_tiff_pages,
+    )
+    from nwbmotor.testing._lever import (
+        LeverTruth,
+        synthesize_lever_trace,
+    )
+    from nwbmotor.testing._matv5 import (
+        MatlabClassObject,
+        savemat_with_objects,
+    )
+    from nwbmotor.testing._models import (
+        mock_model_session,
+        write_feulner_pickle,
+        write_hostile_pickle,
+        write_model_hdf5,
+        write_model_npz,
+        write_stroud_mat,
+    )
+    from nwbmotor.testing._nwbfile import (
+        mock_metadata,
+        mock_nwbfile,
+    )
+    from nwbmotor.testing._planted import (
+        gcamp_trace,
+        planted_learning,
+        planted_session,
+    )
+    from nwbmotor.testing._rig import (
+        RigSessionTruth,
+        bitcode_trace,
+        write_rig_session,
+    )
+    from nwbmotor.testing._segmentation import (
+        make_cell_field,
+        make_registration_sessions,
+        render_session,
+        simulate_calcium_traces,
+        write_lab_roi_session,
+        write_registration_table,
+        write_roi_dff_file,
+        write_roi_file,
+        write_roilabel_file,
+        write_spine_table,
+        write_suite2p_plane,
+    )
+    from nwbmotor.testing._sessions import (
+        LabSessionTruth,
+        simulate_lab_session,
+        simulate_model_session,
+        write_lab_session,
+        write_lab_sessions,
+        write_model_session_file,
+    )
 
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        # checks
+        "assert_valid_nwb": "nwbmotor.sharing._inspect",
+        "mock_metadata": "nwbmotor.testing._nwbfile",
+        "mock_nwbfile": "nwbmotor.testing._nwbfile",
+        # imaging movies (nwbmotor/testing/_imaging.py)
+        "ScanImageSession": "nwbmotor.testing._imaging",
+        "SyntheticMovie": "nwbmotor.testing._imaging",
+        "si4_header": "nwbmotor.testing._imaging",
+        "write_scanimage_session": "nwbmotor.testing._imaging",
+        "write_tiff_movie": "nwbmotor.testing._imaging",
+        "write_tiff_pages": "nwbmotor.testing._imaging",
+        # segmentation, cell labels, registration, spines (nwbmotor/testing/_segmentation.py)
+        "make_cell_field": "nwbmotor.testing._segmentation",
+        "make_registration_sessions": "nwbmotor.testing._segmentation",
+        "render_session": "nwbmotor.testing._segmentation",
+        "simulate_calcium_traces": "nwbmotor.testing._segmentation",
+        "write_lab_roi_session": "nwbmotor.testing._segmentation",
+        "write_registration_table": "nwbmotor.testing._segmentation",
+        "write_roi_dff_file": "nwbmotor.testing._segmentation",
+        "write_roi_file": "nwbmotor.testing._segmentation",
+        "write_roilabel_file": "nwbmotor.testing._segmentation",
+        "write_spine_table": "nwbmotor.testing._segmentation",
+        "write_suite2p_plane": "nwbmotor.testing._segmentation",
+        # behaviour rig: Ephus, Dispatcher, bitcodes, frames, opto (nwbmotor/testing/_rig.py)
+        "MatlabClassObject": "nwbmotor.testing._matv5",
+        "RigSessionTruth": "nwbmotor.testing._rig",
+        "bitcode_trace": "nwbmotor.testing._rig",
+        "savemat_with_objects": "nwbmotor.testing._matv5",
+        "write_rig_session": "nwbmotor.testing._rig",
+        "LeverTruth": "nwbmotor.testing._lever",
+        "synthesize_lever_trace": "nwbmotor.testing._lever",
+        # network models (nwbmotor/testing/_models.py)
+        "mock_model_session": "nwbmotor.testing._models",
+        "write_feulner_pickle": "nwbmotor.testing._models",
+        "write_hostile_pickle": "nwbmotor.testing._models",
+        "write_model_hdf5": "nwbmotor.testing._models",
+        "write_model_npz": "nwbmotor.testing._models",
+        "write_stroud_mat": "nwbmotor.testing._models",
+        # the built-in example of `nwbmotor demo` (nwbmotor/testing/_demo.py)
+        "DemoDataset": "nwbmotor.testing._demo",
+        "DemoSessionTruth": "nwbmotor.testing._demo",
+        "write_demo_dataset": "nwbmotor.testing._demo",
+        # whole sessions as NWB files, for the views and analyses (nwbmotor/testing/_sessions.py)
+        "LabSessionTruth": "nwbmotor.testing._sessions",
+        "simulate_lab_session": "nwbmotor.testing._sessions",
+        "simulate_model_session": "nwbmotor.testing._sessions",
+        "write_foreign_ophys_session": "nwbmotor.testing._foreign",
+        "write_lab_session": "nwbmotor.testing._sessions",
+        "write_lab_sessions": "nwbmotor.testing._sessions",
+        "write_model_session_file": "nwbmotor.testing._sessions",
+        # in-memory session views with planted truth, for the analyses (nwbmotor/testing/_planted.py)
+        "gcamp_trace": "nwbmotor.testing._planted",
+        "planted_learning": "nwbmotor.testing._planted",
+        "planted_session": "nwbmotor.testing._planted",
+    },
+)

@@ -47,7 +47,7 @@ def mock_model_session(*, n_trials: int = 4, n_steps: int = 50, n_units: int = 6
     >>> s.rates.shape
     (4, 50, 6)
     """
-    from nwbmotor.models._session import ModelSession, NetworkSnapshot
+    from nwbmotor.models import ModelSession, NetworkSnapshot
 
     rng = np.random.default_rng(seed)
     dt, tau = 0.01, 0.05

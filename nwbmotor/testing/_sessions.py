@@ -347,8 +347,8 @@ def _imaging_plane(nwbfile: NWBFile, frame_rate: float, *, grid_spacing: bool = 
 
 
 def _add_lab_content(nwbfile: NWBFile, truth: LabSessionTruth, activity: Sequence[str]) -> None:
-    from ndx_ophys_devices import Effector, ExcitationSource, ExcitationSourceModel, OpticalFiber, OpticalFiberModel
     from hdmf.common import VectorData
+    from ndx_ophys_devices import Effector, ExcitationSource, ExcitationSourceModel, OpticalFiber, OpticalFiberModel
     from pynwb import TimeSeries
     from pynwb.behavior import BehavioralTimeSeries
     from pynwb.ophys import DfOverF, Fluorescence, ImageSegmentation
@@ -432,8 +432,12 @@ def _add_lab_content(nwbfile: NWBFile, truth: LabSessionTruth, activity: Sequenc
 
     ep = truth.opto_epochs
     if ep["start_time"].size:
-        from ndx_optogenetics import OptogeneticEpochsTable, OptogeneticExperimentMetadata, OptogeneticSitesTable
-        from ndx_optogenetics import OptogeneticEffectors
+        from ndx_optogenetics import (
+            OptogeneticEffectors,
+            OptogeneticEpochsTable,
+            OptogeneticExperimentMetadata,
+            OptogeneticSitesTable,
+        )
 
         source_model = ExcitationSourceModel(name="LaserModel", description="473 nm DPSS laser.",
                                              manufacturer="CrystaLaser", source_type="laser",
@@ -629,6 +633,6 @@ def write_model_session_file(
     >>> p.exists()
     True
     """
-    from nwbmotor.models import write_model_session
+    from nwbmotor.converters.model import write_model_session
 
     return write_model_session(simulate_model_session(**simulate), path, overwrite=overwrite)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor._dff import dff_from_fluorescence, loess_smooth
 from nwbmotor.analysis import compute_dff
+from nwbmotor.methods import dff_from_fluorescence, loess_smooth
 from nwbmotor.testing import planted_session
 
 

@@ -8,7 +8,7 @@ import xarray as xr
 
 from nwbmotor import NwbMotorValueError
 from nwbmotor.analysis import detect_events
-from nwbmotor.analysis._events import events_excitatory, events_inhibitory
+from nwbmotor.methods import events_excitatory, events_inhibitory
 from nwbmotor.testing import gcamp_trace, planted_session
 
 

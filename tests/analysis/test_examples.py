@@ -13,7 +13,7 @@ from nwbmotor.analysis import classify_movement_related
 from nwbmotor.testing import planted_session
 
 MODULES = [
-    "nwbmotor._dff",
+    "nwbmotor.methods._dff",
     "nwbmotor.analysis._dff",
     "nwbmotor.analysis._events",
     "nwbmotor.analysis._movement_related",

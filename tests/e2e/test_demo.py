@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from nwbmotor import NwbMotorValueError
 from nwbmotor._cli import main
-from nwbmotor._demo import run_demo
+from nwbmotor.workflows import run_demo
 
 
 @pytest.fixture(scope="module")

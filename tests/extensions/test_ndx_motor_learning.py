@@ -106,7 +106,7 @@ def _model_object(type_name: str) -> Callable[[NWBFile], object]:
     def make(nwbfile: NWBFile):
         import dataclasses
 
-        from nwbmotor.models import add_model_session
+        from nwbmotor.converters.model import add_model_session
         from nwbmotor.testing import mock_model_session
 
         session = mock_model_session()

@@ -5,13 +5,12 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from nwbmotor import NwbMotorValueError, convert, load_spec
-from nwbmotor._cli import main
 from neuroconv import BaseDataInterface
 from pydantic import FilePath
 
-from nwbmotor._registry import SOURCE_KINDS, get_interface_class, register_source_kind
+from nwbmotor import NwbMotorValueError, convert, load_spec
+from nwbmotor._cli import main
+from nwbmotor.conversion import SOURCE_KINDS, get_interface_class, register_source_kind
 from nwbmotor.testing import assert_valid_nwb
 
 

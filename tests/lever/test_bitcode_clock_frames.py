@@ -13,7 +13,7 @@ from nwbmotor.converters.lever._bitcode import (
     rising_edges,
 )
 from nwbmotor.converters.lever._clock import align_clocks, check_trial_numbers
-from nwbmotor.converters.lever._frames import check_frame_times, frame_report, map_to_frames
+from nwbmotor.methods import check_frame_times, frame_report, map_to_frames
 from nwbmotor.testing import bitcode_trace
 
 FS = 10_000.0

@@ -18,7 +18,7 @@ from nwbmotor.converters.lever import (
     XsgLeverInterface,
     XsglogLeverInterface,
 )
-from nwbmotor.converters.lever._frames import map_to_frames
+from nwbmotor.methods import map_to_frames
 from nwbmotor.testing import assert_valid_nwb, mock_nwbfile, write_rig_session
 
 PREFIX = "AP0071AAAA0001"
@@ -158,7 +158,7 @@ def test_movements_follow_the_trials(session, written) -> None:
 
 
 def test_blockwise_resampling_gives_the_detector_s_own_movements(session, written) -> None:
-    from nwbmotor._lever_movements import detect_movements
+    from nwbmotor.methods import detect_movements
 
     lever = np.fromfile(session.folder / f"{PREFIX}_Lever.xsglog", dtype="<f8")
     expected = detect_movements(lever, 10_000.0)  # the whole 10 kHz trace in memory

@@ -11,7 +11,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from nwbmotor._cli import main
-from nwbmotor.models import read_model_session
+from nwbmotor.converters.model import read_model_session
 from nwbmotor.testing import assert_valid_nwb
 
 TINY = ["--option", "n_exc=10", "--option", "n_inh=10", "--option", "n_iterations=30", "--option", "n_primitives=1",

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor._registry import get_interface_class
-from nwbmotor.converters.model import ModelOutputInterface
-from nwbmotor.models import read_model_session, resimulate
+from nwbmotor.conversion import get_interface_class
+from nwbmotor.converters.model import ModelOutputInterface, read_model_session
+from nwbmotor.models import resimulate
 from nwbmotor.testing import (
     assert_valid_nwb,
     write_feulner_pickle,

@@ -8,19 +8,19 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorValueError
+from nwbmotor.converters.model import read_model_session
 from nwbmotor.models import (
     build_stability_optimized_network,
     combine_gain_patterns,
     interpolate_gains,
     most_amplified_state,
     movement_error,
-    read_model_session,
     resimulate,
     run_gain_modulation,
-    simulate,
     spectral_abscissa,
 )
 from nwbmotor.testing import assert_valid_nwb
+from nwbmotor.workflows import simulate
 
 TINY = {"n_exc": 10, "n_inh": 10, "n_iterations": 20, "n_primitives": 1, "radius": 3.0}
 

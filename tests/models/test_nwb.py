@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorValueError
-from nwbmotor.models import read_model_session, resimulate, write_model_session
+from nwbmotor.converters.model import read_model_session, write_model_session
+from nwbmotor.models import resimulate
 from nwbmotor.testing import assert_valid_nwb, mock_model_session, mock_nwbfile
 
 
@@ -103,7 +104,7 @@ def test_reading_a_file_without_model_is_an_error(tmp_path: Path) -> None:
 
 def test_modular_rnn_file_resimulates_to_the_same_outputs(tmp_path: Path) -> None:
     # the same contract holds for the other reference model (a tiny run of it)
-    from nwbmotor.models import simulate
+    from nwbmotor.workflows import simulate
 
     path = simulate("modular-rnn", tmp_path / "mr.nwb", seed=0, n_units=16, n_steps=80, n_updates=5, batch=4, n_adapt=2)
     assert_valid_nwb(path)

@@ -19,16 +19,17 @@ import pytest
 
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor import _model_metrics as mm
-from nwbmotor.models import ModelSession, resimulate
-from nwbmotor.models._bptt import MODULES, init_params, loss_and_grads
-from nwbmotor.models._centre_out import CentreOutTask
-from nwbmotor.models._modular_rnn import (
+from nwbmotor.models import (
+    ModelSession,
     ModularRnnOptions,
     compare_hypotheses,
     hypotheses,
+    resimulate,
     run_modular_rnn,
     simulate_snapshot,
 )
+from nwbmotor.models._bptt import MODULES, init_params, loss_and_grads
+from nwbmotor.models._centre_out import CentreOutTask
 
 SEEDS = range(6)
 

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorValueError
-from nwbmotor._lever_blockwise import (
+from nwbmotor.methods._movements import _envelope, _resample, _smooth, _velocity, detect_movements, movement_parameters
+from nwbmotor.methods._movements_blockwise import (
     _FarField,
     _percentile99_two_pass,
     _std_two_pass,
     _WorkingTrace,
     detect_movements_blockwise,
 )
-from nwbmotor._lever_movements import _envelope, _resample, _smooth, _velocity, detect_movements, movement_parameters
 from nwbmotor.testing import synthesize_lever_trace
 
 RATE = 10_000.0

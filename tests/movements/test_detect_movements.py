@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor._lever_movements import PRESETS, detect_movements, movement_parameters
+from nwbmotor.methods import MOVEMENT_PRESETS as PRESETS
+from nwbmotor.methods import detect_movements, movement_parameters
 from nwbmotor.testing import synthesize_lever_trace
 
 SEEDS = (0, 1, 2, 3)

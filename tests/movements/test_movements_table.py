@@ -9,8 +9,8 @@ import pytest
 from pynwb import NWBHDF5IO
 
 from nwbmotor import NwbMotorValueError, write_nwbfile
-from nwbmotor._lever_movements import detect_movements
 from nwbmotor.converters.lever._movements_table import add_movements_to_nwbfile, trial_column_name
+from nwbmotor.methods import detect_movements
 from nwbmotor.testing import assert_valid_nwb, mock_nwbfile, synthesize_lever_trace
 
 ONSETS = np.arange(4.0, 60.0, 5.0)

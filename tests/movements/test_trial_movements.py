@@ -6,12 +6,7 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorValueError
-from nwbmotor._lever_movements import (
-    assign_movements_to_trials,
-    detect_movements,
-    find_cued_movements,
-    find_rewarded_movements,
-)
+from nwbmotor.methods import assign_movements_to_trials, detect_movements, find_cued_movements, find_rewarded_movements
 from nwbmotor.testing import synthesize_lever_trace
 
 

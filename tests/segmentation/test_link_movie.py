@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorValueError
-from nwbmotor._registry import get_interface_class
+from nwbmotor.conversion import get_interface_class
 from nwbmotor.converters.segmentation import LabRoisInterface, Suite2pInterface
 from nwbmotor.testing import (
     mock_nwbfile,

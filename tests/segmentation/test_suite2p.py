@@ -10,8 +10,8 @@ import pytest
 from pynwb import NWBHDF5IO
 
 from nwbmotor import NwbMotorValueError, write_nwbfile
-from nwbmotor._dff import dff_from_fluorescence
 from nwbmotor.converters.segmentation import Suite2pInterface
+from nwbmotor.methods import dff_from_fluorescence
 from nwbmotor.testing import assert_valid_nwb, mock_nwbfile, write_suite2p_plane
 
 N_ROIS, N_FRAMES, SHAPE = 50, 2000, (128, 128)

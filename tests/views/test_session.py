@@ -10,8 +10,7 @@ import xarray as xr
 import nwbmotor
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.testing import assert_valid_nwb, write_lab_session
-from nwbmotor.views import NwbMotorBackendEntrypoint, open_session
-from nwbmotor.views import _lazy
+from nwbmotor.views import NwbMotorBackendEntrypoint, _lazy, open_session
 
 DFF = "processing/ophys/DfOverF/RoiResponseSeries/data"
 
@@ -320,7 +319,7 @@ def test_zarr_store_gives_the_same_view_as_hdf5(tmp_path):
     h5 = write_lab_session(tmp_path / "s.nwb", truth=truth).path
     assert_valid_nwb(h5)
     # The Zarr twin holds the same objects. (assert_valid_nwb cannot check it yet: pynwb's
-    # validation of Zarr stores with ndx-motor-learning types fails in nwbmotor._inspect, and
+    # validation of Zarr stores with ndx-motor-learning types fails in nwbmotor.sharing._inspect, and
     # nwbinspector cannot read hdmf-zarr's pickled reference columns.)
     zarr_path = write_lab_session(tmp_path / "s.nwb.zarr", truth=truth, backend="zarr").path
     expected, actual = open_session(h5), open_session(zarr_path)

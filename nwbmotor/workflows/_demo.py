@@ -64,12 +64,11 @@ def run_demo(
     NwbMotorValueError
         If a step's output does not pass its checks (inspection, DANDI validation).
     """
-    from nwbmotor._analyze import analyze
-    from nwbmotor._convert import convert
-    from nwbmotor._dandi import organize
-    from nwbmotor._inspect import inspect_paths
-    from nwbmotor.models import simulate
+    from nwbmotor.conversion import convert
+    from nwbmotor.sharing import inspect_paths, organize
     from nwbmotor.testing._demo import write_demo_dataset
+    from nwbmotor.workflows._analyze import analyze
+    from nwbmotor.workflows._simulate import simulate
 
     out = Path(output_dir).resolve()
     _prepare(out)
@@ -101,7 +100,7 @@ def run_demo(
     reports = inspect_paths([*result.paths, *models])
     bad = [r for r in reports if not r.ok]
     if bad:
-        from nwbmotor._inspect import format_reports
+        from nwbmotor.sharing._inspect import format_reports
 
         raise NwbMotorValueError("demo files fail inspection:\n" + format_reports(bad))
     done(f"{len(reports)} files pass")

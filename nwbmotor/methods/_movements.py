@@ -52,23 +52,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor._lever_trials import (  # re-exported: the trial logic lives there
-    TrialMovements,
-    assign_movements_to_trials,
-    find_cued_movements,
-    find_rewarded_movements,
-)
 
 __all__ = [
-    "PRESETS",
-    "DEFAULT_PRESET",
+    "DEFAULT_MOVEMENT_PRESET",
+    "MOVEMENT_PRESETS",
     "LeverMovements",
-    "TrialMovements",
     "detect_movements",
     "movement_parameters",
-    "find_rewarded_movements",
-    "find_cued_movements",
-    "assign_movements_to_trials",
 ]
 
 DEFAULT_PRESET = "peters2014"
@@ -102,6 +92,10 @@ PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
         "updated": MappingProxyType({**_PETERS2014, "noise_estimator": "std", "consecutive_samples": 10}),
     }
 )
+
+#: The named parameter sets of :func:`detect_movements` (alias of ``PRESETS``).
+MOVEMENT_PRESETS = PRESETS
+DEFAULT_MOVEMENT_PRESET = DEFAULT_PRESET
 
 _NOISE_ESTIMATORS = ("p99", "std")
 _REFERENCES = ("pre_epoch_median", "smoothed_start")

@@ -1,7 +1,7 @@
 """``nwbmotor convert``: every session of a spec into its own NWB file.
 
 One NeuroConv converter per session is built from the registered source kinds
-(``nwbmotor._registry``). Sessions are independent: one that fails is reported with
+(``nwbmotor.conversion._registry``). Sessions are independent: one that fails is reported with
 its error and the others complete. Finished files are skipped on a rerun (resume);
 files left partial by an interrupted run are removed and redone.
 """
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from nwbmotor._errors import NwbMotorError, NwbMotorValueError
 from nwbmotor._io import PARTIAL_MARKER
-from nwbmotor._metadata import to_neuroconv_metadata
-from nwbmotor._spec import SessionSpec, load_spec
+from nwbmotor.conversion._metadata import to_neuroconv_metadata
+from nwbmotor.conversion._spec import SessionSpec, load_spec
 
 if TYPE_CHECKING:
     from neuroconv import BaseDataInterface
@@ -70,7 +70,7 @@ class ConversionResult:
 
 
 def _build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:
-    from nwbmotor._registry import get_interface_class
+    from nwbmotor.conversion._registry import get_interface_class
 
     interfaces = {kind: get_interface_class(kind)(**args) for kind, args in session.sources.items()}
     for interface in sorted(interfaces.values(), key=lambda i: getattr(i, "link_order", 0)):
@@ -208,7 +208,7 @@ def convert(
     NwbMotorValueError
         If the spec has problems (each named by its key path).
     """
-    from nwbmotor._batch import run_jobs
+    from nwbmotor._jobs import run_jobs
 
     if workers < 1:
         raise NwbMotorValueError(f"workers must be at least 1, got {workers}")

@@ -1,6 +1,6 @@
 """Trial logic of lever movements (science.md A): which movement of each trial counts.
 
-Split from :mod:`nwbmotor._lever_movements` (detection), which re-exports these names.
+Split from :mod:`nwbmotor.methods._movements` (detection), which re-exports these names.
 """
 
 from __future__ import annotations
@@ -12,7 +12,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 
-__all__ = ["TrialMovements", "assign_movements_to_trials", "find_cued_movements", "find_rewarded_movements"]
+__all__ = [
+    "TrialMovements",
+    "assign_movements_to_trials",
+    "cued_rewarded_trials",
+    "find_cued_movements",
+    "find_rewarded_movements",
+    "lever_busy_before",
+]
 
 
 def _times(name: str, values: ArrayLike) -> NDArray[np.float64]:
@@ -33,6 +40,86 @@ def _movement_times(onsets: ArrayLike, offsets: ArrayLike) -> tuple[NDArray[np.f
         raise NwbMotorValueError("movements must be sorted by onset, each offset >= its onset")
     return on, off
 
+
+
+def lever_busy_before(
+    onsets: ArrayLike, offsets: ArrayLike, times: ArrayLike, window_s: float = 0.1
+) -> NDArray[np.bool_]:
+    """Whether the lever moved in the ``window_s`` before each time: the one quiescence rule.
+
+    A movement ``[onset, offset]`` counts when it overlaps the closed interval
+    ``[t - window_s, t]``, i.e. ``onset <= t`` and ``offset >= t - window_s``. The
+    cued-movement and cued-rewarded definitions both use this rule.
+
+    Parameters
+    ----------
+    onsets, offsets : array_like of shape (n_movements,)
+        Movement onsets and offsets in seconds.
+    times : array_like of shape (n,)
+        The times to test (e.g. cue onsets); NaN gives False.
+    window_s : float, default 0.1
+        Length of the quiescent window before each time.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,)
+
+    Examples
+    --------
+    >>> lever_busy_before([1.0], [2.0], [2.05, 2.2, np.nan])
+    array([ True, False, False])
+    """
+    on, off = _movement_times(onsets, offsets)
+    t = _times("times", times)
+    if on.size == 0 or t.size == 0:
+        return np.zeros(t.size, dtype=bool)
+    busy = (on[None, :] <= t[:, None]) & (off[None, :] >= t[:, None] - window_s)
+    return busy.any(axis=1) & np.isfinite(t)
+
+
+def cued_rewarded_trials(
+    movement_onset: ArrayLike,
+    cue_times: ArrayLike,
+    onsets: ArrayLike,
+    offsets: ArrayLike,
+    *,
+    quiet_before_cue_s: float = 0.1,
+) -> NDArray[np.bool_]:
+    """Cued-rewarded trials: the rewarded movement starts after the cue, lever quiet before it.
+
+    Peters et al. (2014): a trial is cued-rewarded when its rewarded movement starts
+    after the cue and the lever did not move in the ``quiet_before_cue_s`` before the
+    cue (:func:`lever_busy_before`). This is the one definition nwbmotor uses, in the
+    converters' trial tables and in the analyses alike.
+
+    Parameters
+    ----------
+    movement_onset : array_like of shape (n_trials,)
+        Onset of each trial's rewarded movement (NaN: not rewarded).
+    cue_times : array_like of shape (n_trials,)
+        Cue onset per trial (NaN: no cue).
+    onsets, offsets : array_like of shape (n_movements,)
+        Every detected movement of the session, in seconds.
+    quiet_before_cue_s : float, default 0.1
+
+    Returns
+    -------
+    ndarray of bool, shape (n_trials,)
+
+    Examples
+    --------
+    >>> cued_rewarded_trials([1.2, 3.3, np.nan], [1.0, 3.1, 5.0], [1.2, 3.05], [1.5, 3.6])
+    array([ True, False, False])
+    """
+    onset = _times("movement_onset", movement_onset)
+    cue = _times("cue_times", cue_times)
+    if onset.shape != cue.shape:
+        raise NwbMotorValueError(
+            f"movement_onset has {onset.size} values, cue_times {cue.size}; one per trial is expected"
+        )
+    with np.errstate(invalid="ignore"):
+        after = np.isfinite(onset) & np.isfinite(cue) & (onset > cue)
+    return after & ~lever_busy_before(onsets, offsets, cue, quiet_before_cue_s)
 
 def find_rewarded_movements(
     onsets: ArrayLike, offsets: ArrayLike, reward_times: ArrayLike
@@ -109,11 +196,9 @@ def find_cued_movements(
     if stop.shape != cue.shape:
         raise NwbMotorValueError(f"cue_times ({cue.size}) and stop_times ({stop.size}) must have the same length")
     out = np.full(cue.size, -1, dtype=np.int64)
+    busy = lever_busy_before(on, off, cue, quiet_before_cue_s)
     for t, (c, s) in enumerate(zip(cue, stop)):
-        if not np.isfinite(c):
-            continue
-        busy = np.any((on <= c) & (off >= c - quiet_before_cue_s))
-        if busy:
+        if not np.isfinite(c) or busy[t]:
             continue
         j = int(np.searchsorted(on, c, side="right"))
         if j < on.size and on[j] < s:
@@ -200,7 +285,7 @@ def assign_movements_to_trials(
     m_off = np.full(n, np.nan)
     m_on[has] = on[rewarded_idx[has]]
     m_off[has] = off[rewarded_idx[has]]
-    cued_rewarded = has & (rewarded_idx == cued_idx)
+    cued_rewarded = has & cued_rewarded_trials(m_on, cue, on, off, quiet_before_cue_s=quiet_before_cue_s)
 
     trial = np.full(on.size, -1, dtype=np.int64)
     if n and on.size:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
-from nwbmotor.models._session import ModelSession, NetworkSnapshot
+from nwbmotor.models import ModelSession, NetworkSnapshot
 
 if TYPE_CHECKING:
     from pynwb import NWBFile
@@ -111,7 +111,7 @@ def model_metadata(
             "experiment_description": f"Simulation of the '{session.model}' network model{seed} by nwbmotor.",
             "keywords": ["network model", "simulation", "motor learning", session.model],
             "source_script": "nwbmotor.models",
-            "source_script_file_name": "nwbmotor/models/_simulate.py",
+            "source_script_file_name": "nwbmotor/workflows/_simulate.py",
         },
         "Subject": {
             "subject_id": session.model,

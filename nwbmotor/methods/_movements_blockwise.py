@@ -4,7 +4,7 @@
 full-length temporaries: ~100 bytes per working sample). Converters must stream
 (DESIGN.md: a converter's peak memory does not grow with the recording), so they call
 :func:`detect_movements_blockwise`, which reads the lever through ``read(a, b)`` and
-runs the same numeric core (``nwbmotor._lever_movements``) on blocks:
+runs the same numeric core (``nwbmotor.methods._movements``) on blocks:
 
 0. compute pass: the working-rate trace, block by block from the input with margins
    (the polyphase resampling gives the whole-trace values bitwise, NaN runs are
@@ -46,12 +46,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor._lever_movements import (
+from nwbmotor.methods._movements import (
     DEFAULT_PRESET,
     LeverMovements,
     _check_length,
-    _EpochMerger,
     _envelope,
+    _EpochMerger,
     _interpolate_nan,
     _kept_epochs,
     _lowpass_sos,
@@ -85,7 +85,7 @@ def detect_movements_blockwise(
     hilbert_margin_s: float = 30.0,
     **overrides: Any,
 ) -> LeverMovements:
-    """:func:`~nwbmotor._lever_movements.detect_movements` of a trace read in blocks.
+    """:func:`~nwbmotor.methods._movements.detect_movements` of a trace read in blocks.
 
     Same result as ``detect_movements(read(0, n_samples), sample_rate, ...)`` —
     movement count, onsets and offsets equal, noise and peaks to ~1e-12 relative —
@@ -122,7 +122,7 @@ def detect_movements_blockwise(
 
     Examples
     --------
-    >>> from nwbmotor._lever_movements import detect_movements
+    >>> from nwbmotor.methods import detect_movements
     >>> from nwbmotor.testing import synthesize_lever_trace
     >>> trace, truth = synthesize_lever_trace(60.0, n_movements=8, seed=1)
     >>> moves = detect_movements_blockwise(lambda a, b: trace[a:b], trace.size, 10_000.0, block_s=10.0)

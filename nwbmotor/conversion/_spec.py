@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nwbmotor._errors import NwbMotorValueError
-from nwbmotor._metadata import SessionMetadata, SharedMetadata, SubjectMetadata
+from nwbmotor.conversion._metadata import SessionMetadata, SharedMetadata, SubjectMetadata
 
 __all__ = ["SessionSpec", "ConversionSpec", "load_spec", "session_file_name"]
 
@@ -111,7 +111,7 @@ def _check_sources(
     """Resolve and check a session's sources: (resolved, problems, missing paths)."""
     import jsonschema
 
-    from nwbmotor._registry import SOURCE_KINDS, get_interface_class
+    from nwbmotor.conversion._registry import SOURCE_KINDS, get_interface_class
 
     problems: list[str] = []
     missing: list[str] = []

@@ -1,7 +1,7 @@
 """Writing an analysis report: PNG figures, one HTML page that shows them, CSV and NetCDF.
 
 This module knows nothing about the analyses: it takes tables of numbers (one row per
-session) and turns them into learning curves and a page. ``nwbmotor._analyze`` computes
+session) and turns them into learning curves and a page. ``nwbmotor.workflows._analyze`` computes
 the numbers.
 """
 

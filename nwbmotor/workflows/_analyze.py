@@ -231,8 +231,8 @@ def analyze(
     import pandas as pd
     import xarray as xr
 
-    from nwbmotor._batch import run_jobs
-    from nwbmotor._report import Section, bar_figure, learning_curve_figure, write_report
+    from nwbmotor._jobs import run_jobs
+    from nwbmotor.workflows._report import Section, bar_figure, learning_curve_figure, write_report
 
     files: list[Path] = []
     for p in map(Path, paths):

@@ -1,0 +1,45 @@
+"""Workflows that compose the layers: ``analyze`` and its report, ``simulate``, ``demo``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nwbmotor._lazy import attach
+
+if TYPE_CHECKING:
+    from nwbmotor.workflows._analyze import (
+        AnalysisResult,
+        analyze,
+        lab_session_metrics,
+        model_session_metrics,
+    )
+    from nwbmotor.workflows._demo import (
+        run_demo,
+    )
+    from nwbmotor.workflows._report import (
+        Figure,
+        Section,
+        bar_figure,
+        learning_curve_figure,
+        write_report,
+    )
+    from nwbmotor.workflows._simulate import (
+        simulate,
+    )
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "AnalysisResult": "nwbmotor.workflows._analyze",
+        "Figure": "nwbmotor.workflows._report",
+        "Section": "nwbmotor.workflows._report",
+        "analyze": "nwbmotor.workflows._analyze",
+        "bar_figure": "nwbmotor.workflows._report",
+        "lab_session_metrics": "nwbmotor.workflows._analyze",
+        "learning_curve_figure": "nwbmotor.workflows._report",
+        "model_session_metrics": "nwbmotor.workflows._analyze",
+        "run_demo": "nwbmotor.workflows._demo",
+        "simulate": "nwbmotor.workflows._simulate",
+        "write_report": "nwbmotor.workflows._report",
+    },
+)

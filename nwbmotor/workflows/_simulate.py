@@ -1,0 +1,118 @@
+"""Run a named model and write its session to NWB; re-run a stored session.
+
+``simulate("gain-modulation", "out.nwb", seed=0)`` builds the :class:`ModelSession` of
+the model and writes it with :func:`nwbmotor.converters.model.write_model_session` (atomic, DANDI
+metadata: see :func:`nwbmotor.converters.model.model_metadata`). :func:`resimulate` integrates
+the stored networks again from a session (e.g. one read back from a file), so that a
+file can be checked to hold everything needed to reproduce its outputs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nwbmotor._errors import NwbMotorValueError
+from nwbmotor.models import get_model_runner
+
+__all__ = ["simulate"]
+
+def _tqdm_progress() -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    from tqdm.auto import tqdm
+
+    state: dict[str, Any] = {"bar": None, "stage": None}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage != state["stage"]:
+            if state["bar"] is not None:
+                state["bar"].close()
+            state["bar"] = tqdm(total=total or None, desc=stage, unit="step")
+            state["stage"] = stage
+        bar = state["bar"]
+        bar.update(done - bar.n)
+
+    def close() -> None:
+        if state["bar"] is not None:
+            state["bar"].close()
+
+    return update, close
+
+
+def simulate(
+    model: str,
+    output: str | os.PathLike[str],
+    *,
+    seed: int = 0,
+    overwrite: bool = False,
+    progress: bool | Callable[[str, int, int], Any] = False,
+    species: str = "Mus musculus",
+    **model_options: Any,
+) -> Path:
+    """Simulate a reference model and write the session to an NWB file.
+
+    Parameters
+    ----------
+    model : {"gain-modulation", "modular-rnn"}
+    output : str or PathLike
+        The ``.nwb`` file to write (atomically).
+    seed : int, default 0
+        Seeds the whole run: the same seed gives the same session.
+    overwrite : bool, default False
+        Replace an existing ``output``; otherwise it is an error, raised before the
+        simulation starts.
+    progress : bool or callable, default False
+        True shows tqdm bars; a callable gets ``(stage, done, total)``.
+    species : str, default "Mus musculus"
+        Species the simulated network stands for (see ``model_metadata``).
+    **model_options
+        Keyword options of the model's runner (e.g. ``n_iterations=5000`` for
+        ``run_gain_modulation``).
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    NwbMotorValueError
+        Unknown model or option, or ``output`` exists without ``overwrite``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "gm.nwb"
+    >>> simulate("gain-modulation", out, n_exc=10, n_inh=10, n_iterations=10, n_primitives=1, radius=3.0)
+    PosixPath('...gm.nwb')
+    """
+    from nwbmotor.converters.model import write_model_session
+
+    output = Path(output)
+    if output.exists() and not overwrite:
+        raise NwbMotorValueError(f"{output}: the output exists; pass overwrite=True (--overwrite) to replace it")
+    runner = get_model_runner(model)
+    params = inspect.signature(runner).parameters
+    accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    unknown = sorted(k for k in model_options if k not in params and not accepts_any)
+    if unknown:
+        options = sorted(k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY and k != "progress")
+        raise NwbMotorValueError(f"simulate: model {model!r} has no option(s) {unknown}; expected among {options}")
+    close: Callable[[], None] = lambda: None  # noqa: E731
+    declared = params.get("progress")
+    if declared is not None and isinstance(declared.default, bool):  # the runner shows its own progress
+        model_options["progress"] = bool(progress)
+    elif progress is True:
+        callback, close = _tqdm_progress()
+        model_options["progress"] = callback
+    elif callable(progress):
+        model_options["progress"] = progress
+    if "progress" in model_options and "progress" not in params and not accepts_any:
+        del model_options["progress"]
+    try:
+        session = runner(seed=seed, **model_options)
+    finally:
+        close()
+    return write_model_session(session, output, overwrite=overwrite, species=species)
