@@ -8,7 +8,6 @@ session files on dask.distributed and gathers one xarray result.
 
 from __future__ import annotations
 
-import nwbmotor.analysis._accessor  # noqa: F401  (registers the .motor accessor on every view)
 from nwbmotor.views._backend import NwbMotorBackendEntrypoint
 from nwbmotor.views._scale import map_sessions
 from nwbmotor.views._session import open_session
