@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         open_sessions,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
