@@ -15,7 +15,7 @@ import xarray as xr
 
 import nwbmotor
 import nwbmotor.analysis as na
-from nwbmotor import _model_metrics as core
+from nwbmotor.methods import _model_metrics as core
 from nwbmotor.converters.model import write_model_session
 from nwbmotor.models import ModelSession, run_modular_rnn
 from nwbmotor.testing import assert_valid_nwb
