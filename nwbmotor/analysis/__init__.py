@@ -23,8 +23,16 @@ if TYPE_CHECKING:
     from nwbmotor.analysis._dff import (
         compute_dff,
     )
+    from nwbmotor.analysis._ei import (
+        ei_balance,
+    )
     from nwbmotor.analysis._events import (
         detect_events,
+    )
+    from nwbmotor.analysis._inputs import (
+        bouton_timing,
+        group_axons,
+        input_encoding,
     )
     from nwbmotor.analysis._lever import (
         lever_correlation,
@@ -45,6 +53,10 @@ if TYPE_CHECKING:
         light_driven_units,
         opto_performance,
     )
+    from nwbmotor.analysis._opto_learning import (
+        opto_kinematics,
+        track_light_driven,
+    )
     from nwbmotor.analysis._population import (
         activity_timing,
         population_similarity,
@@ -56,18 +68,6 @@ if TYPE_CHECKING:
     )
     from nwbmotor.analysis._spatial import (
         spatial_clustering,
-    )
-    from nwbmotor.analysis._ei import (
-        ei_balance,
-    )
-    from nwbmotor.analysis._inputs import (
-        bouton_timing,
-        group_axons,
-        input_encoding,
-    )
-    from nwbmotor.analysis._opto_learning import (
-        opto_kinematics,
-        track_light_driven,
     )
     from nwbmotor.analysis._spines import (
         new_spine_survival,

@@ -22,7 +22,7 @@ from scipy import stats
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
-from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.analysis._common import (
     as_activity,
     frame_rate,

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.analysis._common import require_dataset, require_var, select_units, session_items, trial_var
 
 __all__ = ["opto_kinematics", "track_light_driven"]

@@ -128,8 +128,9 @@ def template_similarity(
     Returns
     -------
     xarray.Dataset
-        ``activity_similarity``, ``lever_similarity`` (trial; coords ``session``,
-        ``trial_index``); ``coupling_r``, ``coupling_p``, ``median_activity_similarity``,
+        ``activity_similarity``, ``lever_similarity`` (trial; coords
+        ``trial_session``, ``trial_index``); ``overall_coupling_r`` / ``_p`` (Pearson
+        over every non-template trial); ``coupling_r``, ``coupling_p``, ``median_activity_similarity``,
         ``median_lever_similarity``, ``n_trials`` (session); ``binned_mean``,
         ``binned_sem``, ``binned_n`` (group, bin); ``slope``, ``slope_p`` (group);
         ``bin_ranksum_p`` (bin, early vs late). NaN with ``attrs['nan_reason']``
@@ -203,6 +204,11 @@ def template_similarity(
         if ok.sum() >= 3 and np.ptp(a[ok]) > 0 and np.ptp(b[ok]) > 0:
             cr[k], cp[k] = stats.pearsonr(b[ok], a[ok])
     sa, sl = np.concatenate(sim_a), np.concatenate(sim_l)
+    both = np.isfinite(sa) & np.isfinite(sl)
+    if both.sum() >= 3 and np.ptp(sa[both]) > 0 and np.ptp(sl[both]) > 0:
+        overall_r, overall_p = (float(v) for v in stats.pearsonr(sl[both], sa[both]))
+    else:
+        overall_r = overall_p = np.nan
     number = np.repeat(np.arange(1, n_s + 1), [x.size for x in sim_a])
     edges = np.asarray(bin_edges, float)
     b_idx = np.searchsorted(edges, sl, side="right") - 1
@@ -247,6 +253,7 @@ def template_similarity(
         "cell_types": list(cell_types),
         "n_cells": int(gid.size),
         "n_template_trials": int(t_act.shape[0]),
+        "n_usable_trials": int(sum(t.size for t, _, _ in per)),
         "seed": int(seed),
         "tests": "per session Pearson r (lever vs activity similarity over trials); per group least-squares "
         "slope; per bin Wilcoxon rank-sum early vs late",
@@ -257,6 +264,8 @@ def template_similarity(
         {
             "activity_similarity": ("trial", sa),
             "lever_similarity": ("trial", sl),
+            "overall_coupling_r": ((), overall_r),
+            "overall_coupling_p": ((), overall_p),
             "coupling_r": ("session", cr),
             "coupling_p": ("session", cp),
             "median_activity_similarity": ("session", med_a),
