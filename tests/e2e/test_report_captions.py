@@ -1,0 +1,52 @@
+"""Report captions are computed from the numbers their figures show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from nwbmotor.workflows._report import learning_curve_figure, paired_figure, trend_caption
+
+
+def _table(values: dict[str, list[float]]) -> pd.DataFrame:
+    rows = [
+        {"subject_id": s, "training_day": d + 1, "fraction_rewarded": v}
+        for s, vals in values.items()
+        for d, v in enumerate(vals)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_caption_states_test_n_and_the_falling_animal(tmp_path: Path) -> None:
+    table = _table({"A": [0.3, 0.5, 0.7, 0.9], "B": [0.35, 0.55, 0.75, 0.85], "C": [0.575, 0.55, 0.5, 0.45]})
+    fig = learning_curve_figure(table, "fraction_rewarded", tmp_path / "f.png", title="Fraction rewarded",
+                                ylabel="fraction", caption="Rewarded / all trials.")
+    r, p = stats.pearsonr(table["training_day"], table["fraction_rewarded"])
+    assert fig.caption.startswith("Rewarded / all trials.")
+    assert f"r of value vs training day = {r:.2f}" in fig.caption
+    assert "12 sessions of 3 animals" in fig.caption
+    assert "C falls from 0.575 to 0.45" in fig.caption
+    assert ("increases" in fig.caption) == (p < 0.05)
+    assert fig.path.stat().st_size > 5_000
+
+
+def test_caption_says_no_trend_when_there_is_none() -> None:
+    rng = np.random.default_rng(0)
+    table = _table({k: list(0.5 + rng.normal(0, 0.01, 4)) for k in "AB"})
+    caption, trend = trend_caption(table, "fraction_rewarded", what="Fraction rewarded")
+    assert trend.attrs["direction"] == "no significant trend"
+    assert "no significant trend" in caption and "increases" not in caption and "decreases" not in caption
+
+
+def test_paired_caption_has_both_means_the_signed_rank_p_and_n(tmp_path: Path) -> None:
+    light = [0.40, 0.45, 0.38, 0.50, 0.42, 0.47]
+    no_light = [0.80, 0.85, 0.78, 0.90, 0.83, 0.88]
+    fig = paired_figure(light, no_light, tmp_path / "p.png", labels=("light", "no light"), title="Opto",
+                        ylabel="fraction", what="Fraction rewarded")
+    p = stats.wilcoxon(light, no_light).pvalue
+    assert f"p = {p:.3f}" in fig.caption and "6 sessions" in fig.caption
+    assert "light < no light" in fig.caption
+    assert f"{np.mean(light):.3g} ± " in fig.caption
