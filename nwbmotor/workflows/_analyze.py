@@ -248,8 +248,8 @@ def _session_index(table):
 def _training_days(table, notes: list[str]):
     """Training day per session: days since the subject's first session, + 1.
 
-    From ``session_start_time``; a subject whose start times cannot be read gets its
-    session order instead, with a note.
+    From ``session_start_time``; a subject whose start dates cannot be read, or
+    repeat, gets its session order instead, with a note.
     """
     import pandas as pd
 
@@ -257,11 +257,12 @@ def _training_days(table, notes: list[str]):
     day = pd.Series(np.nan, index=table.index)
     for subject, idx in table.groupby("subject_id").groups.items():
         s = start.loc[idx]
-        if s.notna().all():
+        if s.notna().all() and not s.dt.normalize().duplicated().any():
             day.loc[idx] = (s.dt.normalize() - s.dt.normalize().min()).dt.days + 1
         else:
             day.loc[idx] = table.loc[idx, "session_index"] + 1
-            notes.append(f"subject {subject}: session start times unreadable; training day = session order")
+            why = "unreadable" if s.isna().any() else "not one per day"
+            notes.append(f"subject {subject}: session start dates {why}; training day = session order")
     return day.astype(int)
 
 
@@ -453,8 +454,9 @@ def _spine_section(lab, files: Sequence[Path], figures: Path, notes: list[str], 
                   if res.attrs["groups_compared"] else f"No group test: {res.attrs.get('nan_reason', '')}.")
     caption = ("Fraction of spines gained and lost per session (pooled over dendrites, relative to the first "
                "session's count; gained: mean ± SEM over dendrites). " + "; ".join(lines) + ". " + group_test)
-    fig = binned_figure([], [], [], figures / "spine_turnover.png", title="Spine turnover", xlabel="session",
-                        ylabel="fraction of session-1 spines", caption=caption, series=series)
+    fig = binned_figure([], [], [], figures / "spine_turnover.png", title="Spine turnover",
+                        xlabel="scored session", ylabel="fraction of session-1 spines", caption=caption,
+                        series=series, xticklabels=order)
     return [Section("Spines", f"Spine scoring tables of {len(tables)} animal(s), sessions {', '.join(order)}.",
                     (fig,))]
 

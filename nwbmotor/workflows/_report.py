@@ -67,7 +67,7 @@ def _p(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def trend_caption(table: pd.DataFrame, metric: str, *, what: str, x: str = "training_day",
+def trend_caption(table: pd.DataFrame, metric: str, *, what: str = "", x: str = "training_day",
                   group: str = "subject_id") -> tuple[str, xr.Dataset | None]:
     """A caption computed from the numbers a learning curve shows, and the trend it states.
 
@@ -81,15 +81,16 @@ def trend_caption(table: pd.DataFrame, metric: str, *, what: str, x: str = "trai
     from nwbmotor.analysis import learning_trend
 
     data = table.dropna(subset=[metric])
+    lead = f"{what}: t" if what else "T"
     if data.empty:
-        return f"{what}: no session has a value.", None
+        return (f"{what}: no session has a value." if what else "No session has a value."), None
     da = xr.DataArray(data[metric].to_numpy(float), dims="session",
                       coords={"training_day": ("session", data[x].to_numpy(float)),
                               "subject_id": ("session", data[group].astype(str).to_numpy())})
     trend = learning_trend(da)
     n_s, n_a = int(trend.n_sessions), int(trend.n_subjects)
     days = trend.day.values
-    parts = [f"{what}: thin lines one per animal, black mean ± SEM over animals per training day "
+    parts = [f"{lead}hin lines one per animal, black mean ± SEM over animals per training day "
              f"({n_s} sessions of {n_a} animal{'s' if n_a != 1 else ''})."]
     if np.isfinite(float(trend.r)):
         direction = trend.attrs["direction"]
@@ -140,7 +141,7 @@ def learning_curve_figure(
     for name, rows in data.groupby(group):
         rows = rows.sort_values(x)
         ax.plot(rows[x], rows[metric], marker="o", markersize=3, linewidth=1, alpha=0.5, label=str(name))
-    computed, trend = trend_caption(table, metric, what=title, x=x, group=group)
+    computed, trend = trend_caption(table, metric, x=x, group=group)
     if trend is not None:
         ax.errorbar(trend.day.values, trend.day_mean.values, yerr=np.nan_to_num(trend.day_sem.values),
                     color="black", linewidth=2, capsize=3, label="mean ± SEM")
@@ -226,6 +227,7 @@ def binned_figure(
     ylabel: str,
     caption: str,
     series: Mapping[str, tuple[Sequence[float], Sequence[float], Sequence[float]]] | None = None,
+    xticklabels: Sequence[str] | None = None,
 ) -> Figure:
     """A binned mean ± SEM curve (or several, by name); the caption is given by the caller."""
     import matplotlib
@@ -244,6 +246,8 @@ def binned_figure(
                     linewidth=1.5, label=name or None)
     if any(curves):
         ax.legend(fontsize=7, frameon=False)
+    if xticklabels is not None:
+        ax.set_xticks(np.arange(1, len(xticklabels) + 1), list(xticklabels), fontsize=7)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)

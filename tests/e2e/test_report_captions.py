@@ -37,6 +37,7 @@ def test_caption_says_no_trend_when_there_is_none() -> None:
     rng = np.random.default_rng(0)
     table = _table({k: list(0.5 + rng.normal(0, 0.01, 4)) for k in "AB"})
     caption, trend = trend_caption(table, "fraction_rewarded", what="Fraction rewarded")
+    assert caption.startswith("Fraction rewarded: thin lines")
     assert trend.attrs["direction"] == "no significant trend"
     assert "no significant trend" in caption and "increases" not in caption and "decreases" not in caption
 
