@@ -346,7 +346,7 @@ def _population_section(lab, figures: Path, notes: list[str], skipped: list[str]
     else:
         sentence = (f"Early-vs-late rank-sum not computed: {len(early)} early (sessions {e0}-{e1}) and "
                     f"{len(late)} late ({l0}-{l1}) session pairs; both groups need pairs.")
-        skipped.append(f"Population similarity early vs late rank-sum: {sentence}")
+        skipped.append(f"Population similarity: {sentence}")
     fig = dataclasses.replace(fig, caption=f"{fig.caption} {sentence}")
     return [Section("Population similarity", "The movement-active population across sessions "
                     "(Peters et al. 2014, Fig. 3).", (fig,))]
