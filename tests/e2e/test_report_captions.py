@@ -51,3 +51,23 @@ def test_paired_caption_has_both_means_the_signed_rank_p_and_n(tmp_path: Path) -
     assert f"p = {p:.3f}" in fig.caption and "6 sessions" in fig.caption
     assert "light < no light" in fig.caption
     assert f"{np.mean(light):.3g} ± " in fig.caption
+
+
+def test_analyze_writes_the_panels_the_data_allow(tmp_path: Path) -> None:
+    from nwbmotor.testing import write_lab_sessions
+    from nwbmotor.workflows import analyze
+
+    write_lab_sessions(tmp_path / "nwb", n_sessions=3, n_rois=20, duration=90.0, seed=1)
+    result = analyze([tmp_path / "nwb"], tmp_path / "report", n_shuffles=200, progress=False)
+    page = result.report.read_text()
+    for title in ("Learning", "Population similarity", "Optogenetics", "E/I balance", "Not computed"):
+        assert f"<h2>{title}</h2>" in page
+    assert "Pearson r of value vs training day" in page and "Wilcoxon signed-rank" in page
+    # no spine table and no input-source labels in these files: said, not drawn
+    assert "Spine turnover: no session file holds a spine scoring table" in page
+    assert "no session has ROIs labelled by input source" in page
+    assert "<h2>Spines</h2>" not in page
+    # the movement-related caption states the shuffles actually used
+    assert "(200 shuffles)" in page
+    assert list(result.lab["training_day"]) == [1, 2, 3]  # one start date for all: session order, with a note
+    assert any("training day = session order" in n for n in result.notes)
