@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy import stats
 
 from nwbmotor.workflows._report import learning_curve_figure, paired_figure, trend_caption
@@ -71,3 +72,29 @@ def test_analyze_writes_the_panels_the_data_allow(tmp_path: Path) -> None:
     assert "(200 shuffles)" in page
     assert list(result.lab["training_day"]) == [1, 2, 3]  # one start date for all: session order, with a note
     assert any("training day = session order" in n for n in result.notes)
+
+
+def test_bouton_analyses_and_panel_on_files_with_two_input_sources(tmp_path: Path) -> None:
+    from nwbmotor import analysis as an
+    from nwbmotor.testing import simulate_lab_session, write_lab_session
+    from nwbmotor.views import open_session
+    from nwbmotor.workflows import analyze
+
+    labels = np.where(np.arange(30) % 2 == 0, "motor thalamus", "cortex")
+    paths, truths = [], []
+    for k in range(2):
+        truth = simulate_lab_session(n_rois=30, duration=120.0, seed=20 + k, session_id=f"day0{k + 1}",
+                                     fraction_inhibitory=0.0, fraction_excluded=0.0, input_sources=labels)
+        paths.append(write_lab_session(tmp_path / "nwb" / f"b{k}.nwb", truth=truth).path)
+        truths.append(truth)
+    ds = open_session(paths[0]).load()
+    assert sorted(set(ds.input_source.values.tolist())) == ["cortex", "motor thalamus"]
+    enc = an.input_encoding(ds, n_shuffles=500)
+    for src in ("cortex", "motor thalamus"):
+        expected = truths[0].movement_related[labels == src].mean()
+        assert float(enc.fraction_movement_related.sel(input=src)) == pytest.approx(expected, abs=0.2)
+    groups = an.group_axons(ds)
+    assert int(groups.n_axons.sum()) >= 25  # each ROI here is its own axon: none share transients
+    result = analyze([tmp_path / "nwb"], tmp_path / "report", n_shuffles=200, progress=False)
+    page = result.report.read_text()
+    assert "<h2>Input boutons</h2>" in page and "Pooled Fisher exact test" in page
