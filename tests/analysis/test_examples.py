@@ -31,6 +31,7 @@ MODULES = [
     "nwbmotor.analysis._inputs",
     "nwbmotor.analysis._opto_learning",
     "nwbmotor.testing._planted_inputs",
+    "nwbmotor.views._spines",
 ]
 
 
