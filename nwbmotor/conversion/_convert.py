@@ -69,10 +69,28 @@ class ConversionResult:
         return "\n".join(lines)
 
 
-def _build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:
+def _make_interface(kind: str, args: dict[str, Any]) -> BaseDataInterface:
+    """``Interface(**args)``; a NeuroConv interface's reader error is reported with its source paths.
+
+    nwbmotor's own interfaces raise :class:`NwbMotorError` naming the file; NeuroConv's
+    readers often raise errors that name none (``mmap length is greater than file size``).
+    """
     from nwbmotor.conversion._registry import get_interface_class
 
-    interfaces = {kind: get_interface_class(kind)(**args) for kind, args in session.sources.items()}
+    cls = get_interface_class(kind)
+    if not kind.startswith("neuroconv:"):
+        return cls(**args)
+    try:
+        return cls(**args)
+    except NwbMotorError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any error of a foreign reader, named by its source
+        paths = ", ".join(str(v) for k, v in args.items() if k.endswith("_path") or k.endswith("_paths")) or kind
+        raise NwbMotorValueError(f"{paths}: source {kind!r} cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:
+    interfaces = {kind: _make_interface(kind, args) for kind, args in session.sources.items()}
     for interface in sorted(interfaces.values(), key=lambda i: getattr(i, "link_order", 0)):
         link = getattr(interface, "link_session", None)
         if link is not None:
