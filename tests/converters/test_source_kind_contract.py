@@ -33,8 +33,8 @@ from nwbmotor import NwbMotorError
 from nwbmotor.conversion import (
     SOURCE_KINDS,
     SessionSpec,
+    build_interfaces,
     convert,
-    get_interface_class,
     load_spec,
     to_neuroconv_metadata,
 )
@@ -340,16 +340,6 @@ def _convert(spec: Path, out: Path):
         return convert(spec, output_dir=out, progress=False)
 
 
-def _build_interfaces(sources: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """The registry's documented protocol: ``Interface(**entry)``, then ``link_session`` by ``link_order``."""
-    interfaces = {kind: get_interface_class(kind)(**args) for kind, args in sources.items()}
-    for interface in sorted(interfaces.values(), key=lambda i: getattr(i, "link_order", 0)):
-        link = getattr(interface, "link_session", None)
-        if link is not None:
-            link(interfaces)
-    return interfaces
-
-
 def _assert_same(before: Any, after: Any, where: str = "metadata") -> None:
     """Deep equality that also compares numpy arrays and reports the first key that differs."""
     if isinstance(before, Mapping):
@@ -403,7 +393,7 @@ def test_metadata_passed_in_is_never_changed(kind: str, tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # through NeuroConv's ConverterPipe, as convert does
-        interfaces = _build_interfaces(session.sources)
+        interfaces = build_interfaces(session)
         _assert_same(frozen_sources, session.sources, "source arguments")
         converter = ConverterPipe(data_interfaces=interfaces)
         metadata = dict_deep_update(converter.get_metadata(), ours)
@@ -411,7 +401,7 @@ def test_metadata_passed_in_is_never_changed(kind: str, tmp_path: Path) -> None:
         converter.create_nwbfile(metadata=metadata)
         _assert_same(frozen, metadata)
         # per interface, on fresh interfaces: each one's own metadata, given back to it
-        interfaces = _build_interfaces(session.sources)
+        interfaces = build_interfaces(session)
         nwbfile = mock_nwbfile()
         for name, interface in interfaces.items():
             own = dict_deep_update(interface.get_metadata(), ours)
@@ -444,13 +434,11 @@ def test_corrupt_main_file_fails_the_session_naming_the_file(kind: str, tmp_path
     assert not outcome.message.startswith("unexpected"), outcome.message  # an NwbMotorError, not a crash
     for name in names:
         assert name in outcome.message, (name, outcome.message)
-    if kind.startswith("neuroconv:"):
-        return  # a foreign interface's own errors are NeuroConv's; convert names its source (above)
-    # and building nwbmotor's interfaces directly raises one NwbMotorError naming the same
+    # and building the interfaces as convert does raises one NwbMotorError naming the same
     (session,) = load_spec(spec)
     with warnings.catch_warnings(), pytest.raises(NwbMotorError) as raised:
         warnings.simplefilter("ignore")
-        interfaces = _build_interfaces(session.sources)
+        interfaces = build_interfaces(session)
         for interface in interfaces.values():
             interface.add_to_nwbfile(mock_nwbfile(), dict(interface.get_metadata()))
     for name in names:
