@@ -214,8 +214,9 @@ class LeverMovements:
     onset_samples, offset_samples : ndarray of shape (n_movements,)
         The same as indices into the input trace (input sample rate).
     peak_amplitudes : ndarray of shape (n_movements,)
-        Largest absolute deflection from the onset value (the reference the onset was
-        refined against) during the movement, in volts.
+        Largest absolute deflection during the movement from its rest level: the
+        smoothed trace at the onset (lab presets) or the rest before the movement
+        (``nwbmotor``), in volts.
     onset_working, offset_working : ndarray of int64, shape (n_movements,)
         Onset and (inclusive) offset of each movement as working-rate sample indices.
     n_working : int
