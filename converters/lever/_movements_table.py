@@ -47,8 +47,9 @@ TRIAL_MOVEMENT_COLUMNS: dict[str, str] = {
 
 _DESCRIPTION = (
     "Lever movements detected in the lever trace (Peters, Chen & Komiyama 2014 method; preset "
-    "'{preset}'): resampled to 1 kHz, low-passed at 10 Hz, active where the Hilbert envelope of the "
-    "velocity exceeds the threshold, dilated, gaps filled, onsets/offsets refined against the noise. "
+    "'{preset}'): resampled to 1 kHz, low-passed at 5 Hz, active where the Hilbert envelope of the "
+    "velocity exceeds the threshold, dilated, gaps filled; onsets/offsets refined by the lab's rule "
+    "(presets peters2014, updated) or by nwbmotor's onset fit (preset nwbmotor). "
     "start_time/stop_time are the refined onset and offset. Every parameter is in detection_parameters."
 )
 
@@ -191,7 +192,7 @@ def add_movements_to_nwbfile(
         The lever trace in volts as recorded (finite; see ``nan_policy``).
     sample_rate : float
         Its sample rate in Hz.
-    preset : {"peters2014", "updated"}
+    preset : {"nwbmotor", "peters2014", "updated"}
     overrides : mapping, optional
         Detection parameters to change (also accepted as keyword arguments).
     trials : pynwb TimeIntervals or mapping of arrays, optional

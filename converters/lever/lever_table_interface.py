@@ -117,7 +117,7 @@ class LeverTableInterface(LeverAcquisitionBase):
         sample_rate: float | None = None,
         volts_to_mm: float | None = None,
         n_movie_frames: int | None = None,
-        movement_preset: str = "peters2014",
+        movement_preset: str = "nwbmotor",
         movement_options: dict[str, Any] | None = None,
         task: dict[str, Any] | None = None,
         verbose: bool = False,

@@ -154,7 +154,7 @@ class XsgLeverInterface(LeverAcquisitionBase):
         folder_path: str | os.PathLike[str],
         *,
         volts_to_mm: float | None = None,
-        movement_preset: str = "peters2014",
+        movement_preset: str = "nwbmotor",
         movement_options: dict[str, Any] | None = None,
         task: dict[str, Any] | None = None,
         verbose: bool = False,

@@ -53,7 +53,7 @@ class XsglogLeverInterface(LeverAcquisitionBase):
         Frames in the movie, to report dropped/extra frame pulses (by default asked of
         the session's ``scanimage``/``tiff`` interface).
     ttl : {"events", "raw"}, default "events"
-    movement_preset : str, default "peters2014"
+    movement_preset : str, default "nwbmotor"
     movement_options : dict, optional
         Overrides of the movement detection parameters.
     task : dict, optional
@@ -82,7 +82,7 @@ class XsglogLeverInterface(LeverAcquisitionBase):
         volts_to_mm: float | None = None,
         n_movie_frames: int | None = None,
         ttl: str = "events",
-        movement_preset: str = "peters2014",
+        movement_preset: str = "nwbmotor",
         movement_options: dict[str, Any] | None = None,
         task: dict[str, Any] | None = None,
         verbose: bool = False,

@@ -64,7 +64,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
         'motor thalamus').
     neuropil_coefficient : float, optional
         Default ``ops['neucoeff']`` or 0.7.
-    dff_preset : str, default "peters2014"
+    dff_preset : str, default "nwbmotor"
     plane_segmentation_name : str, default "PlaneSegmentation"
     imaging_plane_name : str, optional
         The ``Ophys.ImagingPlane`` metadata entry to use (default the first).
@@ -95,7 +95,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
         cell_types: FilePath | None = None,
         input_source: str | None = None,
         neuropil_coefficient: float | None = None,
-        dff_preset: str = "peters2014",
+        dff_preset: str = "nwbmotor",
         plane_segmentation_name: str = "PlaneSegmentation",
         imaging_plane_name: str | None = None,
         verbose: bool = False,

@@ -16,7 +16,7 @@ __all__ = ["compute_dff"]
 def compute_dff(
     fluorescence: xr.DataArray | xr.Dataset,
     *,
-    preset: str = "peters2014",
+    preset: str = "nwbmotor",
     variable: str = "fluorescence",
     **overrides: Any,
 ) -> xr.DataArray:
@@ -36,7 +36,8 @@ def compute_dff(
         Raw fluorescence with a ``time`` coordinate in seconds; a Dataset stands for
         its ``variable``.
     preset : str
-        Parameter set (``"peters2014"``).
+        Parameter set: ``"nwbmotor"`` (default; parameters may be overridden) or
+        ``"peters2014"`` (the lab's code exactly, :func:`nwbmotor.methods.dff_lab`).
     variable : str
         Variable read from a Dataset (``"fluorescence"``: session views carry the raw
         traces under that name beside a dF/F ``activity``; a view opened with
@@ -63,7 +64,7 @@ def compute_dff(
     >>> ds, truth = planted_session(n_cells=4, n_frames=3000)
     >>> dff = compute_dff(ds.fluorescence)
     >>> bool(dff.dff_valid.all()), dff.attrs["preset"]
-    (True, 'peters2014')
+    (True, 'nwbmotor')
     """
     func = "compute_dff"
     if (

@@ -7,7 +7,15 @@ import xarray as xr
 
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.analysis._common import as_activity
-from nwbmotor.methods import events_excitatory, events_inhibitory, loess_smooth
+from nwbmotor.methods import (
+    EVENT_DEFAULTS,
+    EVENT_PRESETS,
+    events_excitatory,
+    events_excitatory_lab,
+    events_inhibitory,
+    events_inhibitory_lab,
+    loess_smooth,
+)
 
 __all__ = ["detect_events", "events_of"]
 
@@ -16,6 +24,7 @@ def detect_events(
     activity: xr.DataArray,
     *,
     cell_type: xr.DataArray | None = None,
+    preset: str = "peters2014",
     loess_frames: int = 30,
     loess_degree: int = 2,
     velocity_sd: float = 5.0,
@@ -29,6 +38,14 @@ def detect_events(
     inhibitory_extend: float = 1.0,
 ) -> xr.DataArray:
     """Detect calcium events in dF/F, per unit by cell type (Peters et al. 2014).
+
+    ``preset="peters2014"`` (default) is the lab's ``AP_caEvents.m`` exactly, with its
+    frame conventions (:func:`nwbmotor.methods.events_excitatory_lab`,
+    :func:`nwbmotor.methods.events_inhibitory_lab`: MATLAB's loess, velocity
+    ``v(i) = s(i) - s(i-1)``, sign-change crossings with the acceleration's sign, a peak
+    search that never reaches the last frame, n - 1 standard deviations); the
+    parameters below then keep their published values. ``preset="nwbmotor"`` is the
+    re-derivation from the paper's text, whose parameters can be changed:
 
     **Excitatory** (and ``unknown``) units: s = loess(trace, 30 frames);
     σ = std(raw − s); v = diff(s); threshold = 5 × std(v where s < 3σ). A candidate
@@ -48,6 +65,8 @@ def detect_events(
     cell_type : xarray.DataArray (unit), optional
         ``excitatory`` / ``inhibitory`` / ``unknown`` per unit; default the
         ``cell_type`` coordinate of ``activity`` (all excitatory if absent).
+    preset : {"peters2014", "nwbmotor"}, default "peters2014"
+        The lab's code exactly, or nwbmotor's variant (see above).
     loess_frames, loess_degree : int
         loess span (frames) and local polynomial degree (2 = MATLAB ``loess``).
     velocity_sd, quiet_sd, peak_search_frames : float, float, int
@@ -68,8 +87,9 @@ def detect_events(
     Raises
     ------
     NwbMotorValueError
-        If ``activity`` is not (time, unit), is empty, or ``cell_type`` does not
-        match its units.
+        If ``activity`` is not (time, unit), is empty, ``cell_type`` does not
+        match its units, the preset is unknown, or parameters are changed with
+        ``preset="peters2014"``.
 
     Examples
     --------
@@ -94,6 +114,15 @@ def detect_events(
         "inhibitory_active": float(inhibitory_active),
         "inhibitory_extend": float(inhibitory_extend),
     }
+    if preset not in EVENT_PRESETS:
+        raise NwbMotorValueError(f"{func}: unknown preset {preset!r}; expected one of {list(EVENT_PRESETS)}")
+    if preset == "peters2014":
+        changed = sorted(k for k, v in params.items() if v != EVENT_DEFAULTS[k])
+        if changed:
+            raise NwbMotorValueError(
+                f"{func}: parameters {changed} are those of the lab's code with preset='peters2014'; "
+                f"pass preset='nwbmotor' to change them"
+            )
     n_units = act.sizes["unit"]
     if cell_type is None:
         types = (
@@ -111,7 +140,11 @@ def detect_events(
     values = np.asarray(act.values, dtype=np.float64)
     finite = np.isfinite(values).all(axis=0)
     out = np.full(values.shape, np.nan)
-    if finite.any():
+    if finite.any() and preset == "peters2014":
+        for u in np.flatnonzero(finite):
+            algo = events_inhibitory_lab if types[u] == "inhibitory" else events_excitatory_lab
+            out[:, u] = algo(values[:, u])
+    elif finite.any():
         smooth = loess_smooth(values[:, finite], loess_frames, degree=loess_degree, axis=0)
         for j, u in enumerate(np.flatnonzero(finite)):
             algo = events_inhibitory if types[u] == "inhibitory" else events_excitatory
@@ -123,7 +156,8 @@ def detect_events(
         name="events",
         attrs={
             **params,
-            "algorithm": "peters2014",
+            "algorithm": preset,
+            "preset": preset,
             "units": act.attrs.get("units", "dF/F"),
             "long_name": "calcium events: amplitude on frames start..peak (excitatory), "
             "active dF/F (inhibitory)",

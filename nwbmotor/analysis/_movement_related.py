@@ -21,7 +21,9 @@ from nwbmotor.analysis._common import (
 from nwbmotor.analysis._events import events_of
 
 __all__ = [
+    "CLASSIFICATION_VARIANTS",
     "classify_movement_related",
+    "epoch_shuffle_percentile",
     "fraction_movement_related",
     "movement_frames",
     "movement_shuffle_test",
@@ -33,10 +35,16 @@ def movement_frames(
     starts: NDArray[np.float64],
     stops: NDArray[np.float64],
     dilate_frames: int = 5,
+    *,
+    frame_rule: str = "overlap",
 ) -> NDArray[np.bool_]:
     """Frames that overlap lever movement, dilated by ``dilate_frames`` on each side.
 
-    Frame ``i`` covers ``[time[i], time[i] + 1/fs)``.
+    ``frame_rule="overlap"``: frame ``i`` covers ``[time[i], time[i] + 1/fs)`` and is a
+    movement frame when it overlaps a movement. ``frame_rule="lab"``: the lab's rule
+    (``AP_classify_cells.m``): every active 1-ms lever sample ``k`` (1-based from the
+    first frame's time) goes to frame ``round(k / 1000 * fs)`` (1-based), frames outside
+    the recording are dropped.
 
     Parameters
     ----------
@@ -66,12 +74,24 @@ def movement_frames(
     dt = float(np.median(np.diff(time))) if n > 1 else 0.0
     starts = np.asarray(starts, float)
     stops = np.asarray(stops, float)
-    first = np.searchsorted(time, starts, side="right") - 1
-    last = np.searchsorted(time, stops, side="right") - 1
-    for a, b, s in zip(first, last, starts):
-        if b < 0 or s >= time[-1] + dt:
-            continue
-        out[max(a, 0) : min(b, n - 1) + 1] = True
+    if frame_rule == "lab":
+        fs = 1.0 / dt if dt > 0 else 1.0
+        for a, b in zip(starts, stops):
+            k_on = int(np.round((a - time[0]) * 1000.0)) + 1  # 1-based ms samples
+            k_off = int(np.round((b - time[0]) * 1000.0)) + 1
+            f_on = max(int(np.round(max(k_on, 1) / 1000.0 * fs)), 1)
+            f_off = min(int(np.round(k_off / 1000.0 * fs)), n)
+            if k_off >= 1 and f_off >= f_on:
+                out[f_on - 1 : f_off] = True
+    elif frame_rule == "overlap":
+        first = np.searchsorted(time, starts, side="right") - 1
+        last = np.searchsorted(time, stops, side="right") - 1
+        for a, b, s in zip(first, last, starts):
+            if b < 0 or s >= time[-1] + dt:
+                continue
+            out[max(a, 0) : min(b, n - 1) + 1] = True
+    else:
+        raise NwbMotorValueError(f"movement_frames: frame_rule must be 'overlap' or 'lab', got {frame_rule!r}")
     if dilate_frames > 0:
         out = ndimage.binary_dilation(out, np.ones(2 * dilate_frames + 1, bool))
     return out
@@ -182,6 +202,97 @@ def movement_shuffle_test(
     return real, p
 
 
+def epoch_shuffle_percentile(
+    activity: NDArray[np.floating],
+    movement: NDArray[np.bool_],
+    n_shuffles: int = 10_000,
+    percentile: float = 97.5,
+    *,
+    seed: int = 0,
+    chunk: int = 256,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Statistic and shuffle bounds of Σ activity × movement frame, whole epochs shuffled.
+
+    The rule of the lab's later code (``Lab_Analyses/Utilities/movement_responsiveness_v2.py``):
+    the binary movement trace is cut into its runs (movement epochs and quiescent epochs,
+    both whole), the runs are put in a random order ``n_shuffles`` times, and the
+    statistic of each shuffled trace is computed; the bounds are the ``percentile`` and
+    ``100 - percentile`` percentiles of the shuffles (numpy's linear interpolation).
+
+    Parameters
+    ----------
+    activity : ndarray of shape (n_frames, n_cells)
+        dF/F (the lab's code passes processed dF/F).
+    movement : ndarray of bool, shape (n_frames,)
+    n_shuffles : int, default 10,000
+    percentile : float, default 97.5
+    seed : int, default 0
+    chunk : int, default 256
+        Shuffles computed at once.
+
+    Returns
+    -------
+    statistic, lower, upper : ndarray of shape (n_cells,)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> mov = np.zeros(3000, bool)
+    >>> for a in range(100, 2900, 300):
+    ...     mov[a : a + 40] = True
+    >>> act = np.c_[mov * 1.0 + rng.normal(0, 0.1, 3000), rng.normal(0, 0.1, 3000)]
+    >>> stat, lo, hi = epoch_shuffle_percentile(act, mov, 1000)
+    >>> bool(stat[0] > hi[0]), bool(lo[1] <= stat[1] <= hi[1])
+    (True, True)
+    """
+    rng = np.random.default_rng(seed)
+    act = np.asarray(activity, dtype=np.float64)
+    if act.ndim != 2:
+        raise NwbMotorValueError(f"epoch_shuffle_percentile: activity must be (n_frames, n_cells), got {act.shape}")
+    movement = np.asarray(movement, bool)
+    n_frames, n_cells = act.shape
+    if movement.shape != (n_frames,):
+        raise NwbMotorValueError(
+            f"epoch_shuffle_percentile: movement has {movement.size} frames, activity has {n_frames}"
+        )
+    edges = np.flatnonzero(np.diff(movement.astype(np.int8)) != 0) + 1
+    bounds = np.r_[0, edges, n_frames]
+    lengths = np.diff(bounds)
+    is_move = movement[bounds[:-1]]
+    real = act[movement].sum(axis=0)
+    k, n_runs = int(is_move.sum()), lengths.size
+    if k == 0 or k == n_runs:
+        nan = np.full(n_cells, np.nan)
+        return real, nan, nan
+    cum = np.zeros((n_frames + 1, n_cells))
+    np.cumsum(act, axis=0, out=cum[1:])
+    stats = np.empty((n_shuffles, n_cells))
+    done = 0
+    while done < n_shuffles:
+        m = min(chunk, n_shuffles - done)
+        order = rng.permuted(np.broadcast_to(np.arange(n_runs), (m, n_runs)), axis=1)
+        lp = lengths[order]
+        pos = np.cumsum(lp, axis=1) - lp
+        sel = is_move[order]
+        p0 = pos[sel].reshape(m, k)
+        p1 = p0 + lp[sel].reshape(m, k)
+        cols = np.empty((m, 2 * k), np.int64)
+        cols[:, 0::2], cols[:, 1::2] = p0, p1
+        data = np.tile(np.array([-1.0, 1.0]), (m, k))
+        mat = sparse.csr_matrix(
+            (data.ravel(), cols.ravel(), np.arange(0, 2 * k * m + 1, 2 * k)), shape=(m, n_frames + 1)
+        )
+        stats[done : done + m] = np.asarray(mat @ cum)
+        done += m
+    upper = np.percentile(stats, percentile, axis=0)
+    lower = np.percentile(stats, 100.0 - percentile, axis=0)
+    return real, lower, upper
+
+
+#: Classification variants of :func:`classify_movement_related`.
+CLASSIFICATION_VARIANTS = ("peters2014", "wright_v2")
+
+
 def classify_movement_related(
     session: xr.Dataset,
     events: xr.DataArray | None = None,
@@ -192,6 +303,9 @@ def classify_movement_related(
     p_quiescence: float = 0.005,
     cell_types: tuple[str, ...] = ("excitatory", "unknown"),
     seed: int = 0,
+    variant: str = "peters2014",
+    percentile: float = 97.5,
+    frame_rule: str = "lab",
 ) -> xr.Dataset:
     """Classify cells as movement-related or quiescence-related (Peters et al. 2014).
 
@@ -204,7 +318,18 @@ def classify_movement_related(
 
     The shuffle permutes the units of the movement trace against the fixed event
     trace (equivalently, where the movement epochs fall in the session), so each
-    event keeps its frames together.
+    event keeps its frames together. This is ``variant="peters2014"``
+    (``AP_classify_cells.m``, "FOR PAPER ... ALL movements"; the lever's 1-ms active
+    samples go to frames by the lab's rounding, ``frame_rule="lab"``).
+
+    ``variant="wright_v2"`` is the lab's later rule (``Lab_Analyses``
+    ``movement_responsiveness_v2.py``): the statistic is Σ dF/F × movement frame
+    (``session.activity``, unless ``events`` is given), movement frames are not
+    dilated in that code (pass ``dilate_frames=0``), movement AND quiescent epochs are
+    shuffled whole,
+    and a cell is movement-related when its statistic exceeds the ``percentile``
+    (97.5th) of the shuffles, quiescence-related when below the ``100 - percentile``
+    th (``shuffle_lower``, ``shuffle_upper``; ``p_value`` is NaN).
 
     Reads ``session.activity`` (time, unit) (or ``session.events`` if present),
     ``movement_start_time`` and ``movement_stop_time`` (movement), and the unit
@@ -230,6 +355,12 @@ def classify_movement_related(
         ``cell_type`` coordinate are all tested.
     seed : int
         Random seed of the shuffles.
+    variant : {"peters2014", "wright_v2"}
+        The 2014 paper's rule or the Wright v2 rule (above).
+    percentile : float
+        ``wright_v2``: the shuffle percentile of the bounds (97.5).
+    frame_rule : {"lab", "overlap"}
+        How movements become frames (:func:`movement_frames`).
 
     Returns
     -------
@@ -254,8 +385,13 @@ def classify_movement_related(
     (('unit',), 1000)
     """
     func = "classify_movement_related"
+    if variant not in CLASSIFICATION_VARIANTS:
+        raise NwbMotorValueError(f"{func}: unknown variant {variant!r}; expected one of {list(CLASSIFICATION_VARIANTS)}")
     ds = require_dataset(session, func)
-    ev = events_of(ds, events, func)
+    if variant == "wright_v2" and events is None:
+        ev = require_var(ds, "activity", func, ("time", "unit"))
+    else:
+        ev = events_of(ds, events, func)
     starts = np.asarray(require_var(ds, "movement_start_time", func, ("movement",)).values, float)
     stops = np.asarray(require_var(ds, "movement_stop_time", func, ("movement",)).values, float)
     if starts.shape != stops.shape:
@@ -267,7 +403,7 @@ def classify_movement_related(
         )
     time = np.asarray(ev["time"].values, float)
     frame_rate(time, func)
-    mov = movement_frames(time, starts, stops, dilate_frames)
+    mov = movement_frames(time, starts, stops, dilate_frames, frame_rule=frame_rule)
     if not mov.any():
         raise NwbMotorValueError(
             f"{func}: {session_name(ds)}: all {starts.size} movements fall outside the "
@@ -284,18 +420,32 @@ def classify_movement_related(
     run = tested & finite & active
     stat = np.full(values.shape[1], np.nan)
     p = np.full(values.shape[1], np.nan)
-    if run.any():
+    lower = np.full(values.shape[1], np.nan)
+    upper = np.full(values.shape[1], np.nan)
+    if variant == "wright_v2":
+        run = tested & finite
+        if run.any():
+            sub = values if run.all() else values[:, run]
+            stat[run], lower[run], upper[run] = epoch_shuffle_percentile(sub, mov, n_shuffles, percentile, seed=seed)
+        is_move = run & (stat > upper)
+        is_quiet = run & (stat < lower)
+    elif run.any():
         stat[run], p[run] = movement_shuffle_test(
             values if run.all() else values[:, run], mov, n_shuffles, seed=seed
         )
+    if variant == "peters2014":
+        is_move, is_quiet = run & (p > p_movement), run & (p < p_quiescence)
+        statistic_name = "sum of event amplitude on movement frames"
+    else:
+        statistic_name = "sum of activity on movement frames"
     coords = {k: v for k, v in ev.coords.items() if v.dims == ("unit",)}
     coords.update({k: v for k, v in ds.coords.items() if v.dims == ("unit",)})
     out = xr.Dataset(
         {
-            "statistic": ("unit", stat, {"long_name": "sum of event amplitude on movement frames"}),
+            "statistic": ("unit", stat, {"long_name": statistic_name}),
             "p_value": ("unit", p, {"long_name": "rank among shuffles / (N + 1)"}),
-            "movement_related": ("unit", run & (p > p_movement)),
-            "quiescence_related": ("unit", run & (p < p_quiescence)),
+            "movement_related": ("unit", is_move),
+            "quiescence_related": ("unit", is_quiet),
             "tested": ("unit", tested),
         },
         coords=coords,
@@ -307,6 +457,8 @@ def classify_movement_related(
             "p_quiescence": float(p_quiescence),
             "cell_types": list(cell_types),
             "seed": int(seed),
+            "variant": variant,
+            "frame_rule": frame_rule,
             "movement_fraction": float(mov.mean()),
             "n_movement_epochs": int(np.sum(np.diff(np.r_[0, mov.astype(int)]) == 1)),
             "session_id": ds.attrs.get("session_id", ""),
@@ -322,6 +474,12 @@ def classify_movement_related(
         reasons.append(f"{int((tested & ~finite).sum())} units have NaN in their trace")
     if (tested & finite & ~active).any():
         reasons.append(f"{int((tested & finite & ~active).sum())} units have no events")
+    if variant == "wright_v2":
+        out["shuffle_lower"] = ("unit", lower, {"long_name": f"{100 - percentile:g}th percentile of the shuffles"})
+        out["shuffle_upper"] = ("unit", upper, {"long_name": f"{percentile:g}th percentile of the shuffles"})
+        out["p_value"] = ("unit", np.full(values.shape[1], np.nan), {"long_name": "not computed by this variant"})
+        out.attrs["percentile"] = float(percentile)
+        reasons = [r for r in reasons if "no events" not in r]
     if reasons:
         out.attrs["nan_reason"] = "p_value is NaN where: " + "; ".join(reasons)
     return out

@@ -18,18 +18,23 @@ if TYPE_CHECKING:
     from nwbmotor.methods._dff import (
         DFF_PRESETS,
         dff_from_fluorescence,
+        dff_lab,
         loess_smooth,
     )
     from nwbmotor.methods._events import (
         EVENT_DEFAULTS,
+        EVENT_PRESETS,
         events_excitatory,
+        events_excitatory_lab,
         events_inhibitory,
+        events_inhibitory_lab,
     )
     from nwbmotor.methods._frames import (
         check_frame_times,
         frame_report,
         map_to_frames,
     )
+    from nwbmotor.methods._matlab import matlab_loess, matlab_moving_mean
     from nwbmotor.methods._model_metrics import (
         activity_change,
         covariance_change,
@@ -66,6 +71,7 @@ __getattr__, __dir__, __all__ = attach(
         "DEFAULT_MOVEMENT_PRESET": "nwbmotor.methods._movements",
         "DFF_PRESETS": "nwbmotor.methods._dff",
         "EVENT_DEFAULTS": "nwbmotor.methods._events",
+        "EVENT_PRESETS": "nwbmotor.methods._events",
         "LeverMovements": "nwbmotor.methods._movements",
         "MOVEMENT_PRESETS": "nwbmotor.methods._movements",
         "TrialMovements": "nwbmotor.methods._trials",
@@ -77,9 +83,14 @@ __getattr__, __dir__, __all__ = attach(
         "detect_movements": "nwbmotor.methods._movements",
         "detect_movements_blockwise": "nwbmotor.methods._movements_blockwise",
         "dff_from_fluorescence": "nwbmotor.methods._dff",
+        "dff_lab": "nwbmotor.methods._dff",
         "dw_dimensionality": "nwbmotor.methods._model_metrics",
         "events_excitatory": "nwbmotor.methods._events",
+        "events_excitatory_lab": "nwbmotor.methods._events",
         "events_inhibitory": "nwbmotor.methods._events",
+        "events_inhibitory_lab": "nwbmotor.methods._events",
+        "matlab_loess": "nwbmotor.methods._matlab",
+        "matlab_moving_mean": "nwbmotor.methods._matlab",
         "find_cued_movements": "nwbmotor.methods._trials",
         "find_rewarded_movements": "nwbmotor.methods._trials",
         "frame_report": "nwbmotor.methods._frames",

@@ -30,12 +30,23 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor.methods._matlab import matlab_loess, matlab_moving_mean
 
-__all__ = ["DFF_PRESETS", "dff_from_fluorescence", "loess_smooth"]
+__all__ = ["DFF_PRESETS", "dff_from_fluorescence", "dff_lab", "loess_smooth"]
 
-#: Named parameter sets of the baseline. ``peters2014`` is the paper's method.
+#: Named parameter sets of the baseline. ``peters2014`` is the lab's
+#: ``AP_baselineEstimation.m`` exactly (:func:`dff_lab`; its values are fixed, listed for
+#: the record); ``nwbmotor`` the iterative re-derivation of :func:`dff_from_fluorescence`.
 DFF_PRESETS: dict[str, dict[str, Any]] = {
     "peters2014": {
+        "baseline_window_s": 60.0,
+        "loess_frames": 30,
+        "active_sd": 2.0,
+        "pad_s": 1.25,
+        "iterations": 2,
+        "max_active_fraction": 0.95,
+    },
+    "nwbmotor": {
         "baseline_window_s": 60.0,
         "loess_frames": 30,
         "loess_degree": 2,
@@ -191,10 +202,14 @@ def dff_from_fluorescence(
     F: NDArray[np.floating],
     frame_rate: float,
     *,
-    preset: str = "peters2014",
+    preset: str = "nwbmotor",
     **overrides: Any,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """dF/F with the iterative baseline of Peters et al. 2014.
+
+    ``preset="nwbmotor"`` (default): the algorithm of the module docstring, whose
+    parameters can be changed. ``preset="peters2014"``: the lab's code exactly
+    (:func:`dff_lab`), parameters fixed.
 
     Parameters
     ----------
@@ -202,8 +217,8 @@ def dff_from_fluorescence(
         Raw fluorescence (neuropil-corrected or not), any positive scale.
     frame_rate : float
         Imaging frame rate in Hz (about 28 in the study).
-    preset : str
-        Name of a parameter set in :data:`DFF_PRESETS` (``"peters2014"``).
+    preset : {"nwbmotor", "peters2014"}
+        Name of a parameter set in :data:`DFF_PRESETS`.
     **overrides
         Any preset parameter: ``baseline_window_s`` (60), ``loess_frames`` (30),
         ``loess_degree`` (2), ``active_sd`` (2), ``pad_s`` (2.5), ``max_iterations``
@@ -240,6 +255,13 @@ def dff_from_fluorescence(
             f"dff_from_fluorescence: preset must be one of {sorted(DFF_PRESETS)}, got {preset!r}"
         )
     params = dict(DFF_PRESETS[preset])
+    if preset == "peters2014":
+        if overrides:
+            raise NwbMotorValueError(
+                f"dff_from_fluorescence: preset 'peters2014' is the lab's code with fixed values; "
+                f"got overrides {sorted(overrides)} (use preset='nwbmotor' to change parameters)"
+            )
+        return dff_lab(F, frame_rate)
     unknown = set(overrides) - set(params)
     if unknown:
         raise NwbMotorValueError(
@@ -313,4 +335,174 @@ def dff_from_fluorescence(
     valid = (
         ~has_nan & (active_fraction < params["max_active_fraction"]) & (baseline > 0).all(axis=1)
     )
+    return dff, baseline, valid
+
+
+# ------------------------------------------------------------ the lab's code, exactly
+
+
+def _matlab_round(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """MATLAB ``round``: halves away from zero."""
+    return np.sign(x) * np.floor(np.abs(x) + 0.5)
+
+
+def _round(x: float) -> int:
+    """MATLAB ``round`` of a scalar."""
+    return int(_matlab_round(np.array(float(x)))[()])
+
+
+def _matlab_mode(x: NDArray[np.float64]) -> float:
+    """MATLAB ``mode``: the most frequent value, the smallest of ties."""
+    values, counts = np.unique(x, return_counts=True)
+    return float(values[int(np.argmax(counts))])
+
+
+def _grid_mode(x: NDArray[np.float64]) -> float:
+    """The lab's Gaussian mode: the point of ``min:(max-min)/n:max`` (last dropped) nearest the mean.
+
+    A one-component ``gmdistribution`` fit is the mean and variance of ``x``; its pdf on
+    that grid peaks at the grid point nearest the mean.
+    """
+    lo, hi, n = float(np.min(x)), float(np.max(x)), x.size
+    dx = (hi - lo) / n
+    if dx <= 0:
+        return lo
+    k = int(np.clip(np.round((float(np.mean(x)) - lo) / dx), 0, n - 1))
+    return lo + k * dx
+
+
+def _lab_pad(mask: NDArray[np.bool_], k: int) -> NDArray[np.bool_]:
+    """``conv2(mask, ones(1, k), 'same') > 0``: a True frame j marks ``[j - k//2, j + k - 1 - k//2]``."""
+    if k <= 1:
+        return mask.copy()
+    full = np.convolve(mask.astype(np.int64), np.ones(k, dtype=np.int64))
+    return full[k // 2 : k // 2 + mask.size] > 0
+
+
+def _lab_mode(x: NDArray[np.float64]) -> float:
+    """``mode(round(x))``, replaced by the Gaussian grid mode when within 100 of it."""
+    mode = _matlab_mode(_matlab_round(x))
+    grid = _grid_mode(x)
+    return grid if abs(mode - grid) < 100 else mode
+
+
+def _clamp_ends(b: NDArray[np.float64], reliable: int) -> None:
+    """``b(1:r) = b(r); b(end-r:end) = b(end-r)`` in place (MATLAB, 1-based)."""
+    n = b.size
+    if reliable < 1 or reliable >= n:
+        return
+    b[:reliable] = b[reliable - 1]
+    b[n - reliable - 1 :] = b[n - reliable - 1]
+
+
+def _lab_roi(trace: NDArray[np.float64], frame_rate: float) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """One ROI of ``AP_baselineEstimation.m``: (dF/F, baseline), or None when the ROI is invalid."""
+    n = trace.size
+    k = _round(_round(5.0 * frame_rate) / 2.0)  # 70 frames at 28 Hz: +-1.25 s
+    cur = trace.copy()
+    index = np.arange(n)
+    active = np.zeros(n, dtype=bool)
+    window = 1
+    for run in (1, 2):
+        window = _round(60.0 * frame_rate)
+        if cur.size <= window:
+            window = _round(cur.size / 3.0)
+        if cur.size < 31:
+            return None
+        base = matlab_moving_mean(cur, window)
+        _clamp_ends(base, int(np.ceil(window / 2)))
+        resid = cur - base
+        smooth = matlab_loess(cur, 30)
+        smooth_resid = matlab_loess(resid, 30)
+        mode = _lab_mode(smooth_resid)
+        sd = float(np.std(resid - smooth_resid, ddof=1))
+        upper = mode + base + 2.0 * sd
+        lower = mode + base - 2.0 * sd
+        bound = smooth > upper if run == 1 else (smooth > upper) | (smooth < lower)
+        now = bound | _lab_pad(bound, k)
+        active[index] = now
+        index = index[~now]
+        cur = cur[~now]
+    if cur.size <= 0.05 * n:
+        return None
+    whole = matlab_loess(trace, 30)
+    part = matlab_moving_mean(whole[~active], window)
+    reliable = int(np.ceil(window / 2))
+    if reliable >= part.size:
+        reliable = _round(part.size / 3.0)
+    _clamp_ends(part, reliable)
+    base = np.full(n, np.nan)
+    base[~active] = part
+    base[0], base[-1] = part[0], part[-1]
+    known = ~active
+    known[0] = known[-1] = True
+    frames = np.arange(n)
+    base = np.interp(frames, frames[known], base[known])
+    d = trace - base
+    ds = matlab_loess(d, 30)
+    sd2 = float(np.std(np.abs(d - ds), ddof=1))
+    bound = (ds > 2.0 * sd2) | (ds < -2.0 * sd2)
+    quiet = ~(bound | _lab_pad(bound, k))
+    if (~quiet).sum() >= 0.95 * n:
+        return None
+    baseline = base + _lab_mode(ds[quiet])
+    return (trace - baseline) / baseline, baseline
+
+
+def dff_lab(
+    F: NDArray[np.floating], frame_rate: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """dF/F by the lab's ``AP_baselineEstimation.m``, exactly (preset ``peters2014``).
+
+    Per ROI (an ROI with any NaN is invalid), two rounds: a 1-min moving mean ``B``
+    (MATLAB ``smooth``, ends clamped over ``ceil(W/2)`` frames; ``W = round(60 fr)``, a
+    third of the trace when shorter); the mode of ``loess(F - B)`` (``mode(round(.))``,
+    or the nearest grid point to its mean, the one-component Gaussian fit's peak, when
+    within 100 of it); ``sd = std(r - loess(r))``; frames where ``loess(F)`` lies above
+    ``mode + B + 2 sd`` (round 1) or outside ``mode + B +- 2 sd`` (round 2) are active,
+    padded by ``conv2(., ones(1, round(round(5 fr)/2)), 'same')`` (+-1.25 s) and
+    removed: round 2 runs on the remaining frames, concatenated. Invalid when <= 5 % of
+    frames remain. Baseline: a ``W``-frame moving mean of ``loess(F)`` over the inactive
+    frames (ends clamped), linearly interpolated across the active ones (first and last
+    frames pinned to its ends); then the offset: ``mode`` of ``loess(F - baseline)``
+    outside its +-2 ``std(|d - loess(d)|)`` frames (padded as above; invalid when >= 95 %
+    are excluded). ``dF/F = (F - F0) / F0`` with ``F0`` = baseline + offset.
+
+    Parameters
+    ----------
+    F : ndarray of shape (n_rois, n_frames)
+        Raw fluorescence, in the units the lab's rounding assumes (counts).
+    frame_rate : float
+        Frames per second.
+
+    Returns
+    -------
+    dff, baseline : ndarray of shape (n_rois, n_frames)
+        NaN rows for invalid ROIs.
+    valid : ndarray of bool, shape (n_rois,)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> F = 1000 + rng.normal(0, 10, (2, 6000))
+    >>> F[:, 3000:3040] += 500
+    >>> dff, base, valid = dff_lab(F, 28.0)
+    >>> bool(valid.all()), bool(abs(np.median(dff)) < 0.01), bool(dff[0, 3020] > 0.4)
+    (True, True, True)
+    """
+    F = np.asarray(F, dtype=np.float64)
+    if F.ndim != 2:
+        raise NwbMotorValueError(f"dff_lab: F must have shape (n_rois, n_frames), got shape {F.shape}")
+    if not (np.isfinite(frame_rate) and frame_rate > 0):
+        raise NwbMotorValueError(f"dff_lab: frame_rate must be a positive number of Hz, got {frame_rate!r}")
+    dff = np.full(F.shape, np.nan)
+    baseline = np.full(F.shape, np.nan)
+    valid = np.zeros(F.shape[0], dtype=bool)
+    for i, trace in enumerate(F):
+        if not np.all(np.isfinite(trace)):
+            continue
+        res = _lab_roi(trace, float(frame_rate))
+        if res is not None:
+            dff[i], baseline[i] = res
+            valid[i] = True
     return dff, baseline, valid

@@ -52,7 +52,10 @@ from nwbmotor.methods._movements import (
     _check_length,
     _envelope,
     _EpochMerger,
+    _filtfilt,
+    _hazen_ranks,
     _interpolate_nan,
+    _interpolate_ranks,
     _kept_epochs,
     _lowpass_sos,
     _mask,
@@ -63,6 +66,7 @@ from nwbmotor.methods._movements import (
     _result,
     _runs,
     _threshold,
+    _velocity_ends,
     _warn_nan,
     movement_parameters,
 )
@@ -178,9 +182,10 @@ def _detect(
     epochs = merger.epochs()
     starts, stops = _kept_epochs(epochs, n, params)
 
-    # passes 2-3: noise over the inactive samples (all samples when fewer than 10)
-    n_inactive = n - int(np.sum(epochs[:, 1] - epochs[:, 0]))
-    use_epochs = epochs if n_inactive >= 10 else epochs[:0]
+    # passes 2-3: noise over the samples outside the kept movements (all when fewer than 10)
+    kept = np.stack([starts, stops], axis=1)
+    n_inactive = n - int(np.sum(stops - starts))
+    use_epochs = kept if n_inactive >= 10 else kept[:0]
 
     def residuals():
         for a in range(0, n, block):
@@ -217,9 +222,7 @@ class _WorkingTrace:
         self.sos = _lowpass_sos(params)
         self.filter_margin = _filter_margin(self.sos)
         self.k = int(params["velocity_smoothing_samples"])
-        from scipy import fft
-
-        self.nfft = fft.next_fast_len(self.n, real=True)
+        self.nfft = self.n  # MATLAB's hilbert: an FFT of the trace's own length
         self.nan_margin = _max_nan_run(rate, params) + 1
         self.n_nan = self._scan_nan()
         self.spill = _Spill(self.n, 3)
@@ -291,12 +294,10 @@ class _WorkingTrace:
 
     def _smooth_velocity(self, a: int, b: int) -> tuple[NDArray[np.float64], ...]:
         """Raw, low-passed (zero-phase) and velocity trace ``[a, b)``, computed from the input."""
-        from scipy.signal import sosfiltfilt
-
         k, h = self.k, (self.k - 1) // 2
         lo, hi = max(0, a - self.filter_margin), min(self.n, b + self.filter_margin)
         raw = self.raw(lo, hi)
-        smooth = sosfiltfilt(self.sos, raw)
+        smooth = _filtfilt(self.sos, raw)
         # velocity: first difference (0 at the trace's first sample), then the k-sample
         # moving average over its support [a + h - k + 1, b + h) (zero outside the trace)
         vlo, vhi = a + h - k + 1, b + h
@@ -307,6 +308,9 @@ class _WorkingTrace:
             ext = np.zeros(vhi - vlo)
             ext[dlo - vlo : dhi - vlo] = v
             v = np.convolve(ext, np.ones(k) / k, mode="valid")
+            if a < h or b > self.n - h:  # MATLAB's shrinking span at the trace's ends
+                d = np.diff(smooth, prepend=smooth[0]) if lo == 0 else np.r_[np.nan, np.diff(smooth)]
+                _velocity_ends(v, d, a, lo, self.n)
         return raw[a - lo : b - lo], smooth[a - lo : b - lo], v
 
     def compute(self, block: int, far: _FarField | None) -> None:
@@ -488,53 +492,49 @@ def _filter_margin(sos: NDArray[np.float64]) -> int:
 
 
 def _hist_bins(values: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Fixed, monotonic log bins of non-negative values (0 and tiny values: bin 0)."""
+    """Fixed bins, monotonic in the signed value (log-spaced magnitudes, mirrored for negatives)."""
     lo, hi = _HIST_DECADES
-    n_bins = int((hi - lo) * _HIST_BINS_PER_DECADE) + 2
+    half = int((hi - lo) * _HIST_BINS_PER_DECADE) + 2
     with np.errstate(divide="ignore"):
-        idx = np.floor((np.log10(values) - lo) * _HIST_BINS_PER_DECADE) + 1
-    return np.clip(np.nan_to_num(idx, nan=0.0, neginf=0.0), 0, n_bins - 1).astype(np.int64)
+        idx = np.floor((np.log10(np.abs(values)) - lo) * _HIST_BINS_PER_DECADE) + 1
+    mag = np.clip(np.nan_to_num(idx, nan=0.0, neginf=0.0), 0, half - 1).astype(np.int64)
+    return np.where(values < 0, half - 1 - mag, half + mag)
 
 
 def _percentile99_two_pass(blocks: Callable[[], Any]) -> float:
-    """``np.percentile(concatenate(blocks), 99)`` of |values|, exactly, holding two histogram bins."""
-    n_bins = int((_HIST_DECADES[1] - _HIST_DECADES[0]) * _HIST_BINS_PER_DECADE) + 2
-    counts = np.zeros(n_bins, dtype=np.int64)
+    """MATLAB ``prctile(concatenate(blocks), 99)`` (signed), exactly, holding two histogram bins."""
+    half = int((_HIST_DECADES[1] - _HIST_DECADES[0]) * _HIST_BINS_PER_DECADE) + 2
+    counts = np.zeros(2 * half, dtype=np.int64)
     m = 0
     for r in blocks():
-        v = np.abs(r)
-        counts += np.bincount(_hist_bins(v), minlength=n_bins)
-        m += v.size
-    # numpy's "linear" method: virtual index (m - 1) q, interpolated between its neighbours
-    q = np.float64(99) / 100
-    virtual = m * q - q  # numpy: n * q + (1 + q * (-1)) - 1 with alpha = beta = 1
-    lower = int(np.floor(virtual))
-    upper = min(lower + 1, m - 1)
-    gamma = float(virtual - lower)
+        counts += np.bincount(_hist_bins(r), minlength=2 * half)
+        m += r.size
+    if m == 0:
+        return 0.0
+    lower, upper, gamma = _hazen_ranks(m, 99.0)
     cum = np.cumsum(counts)
     bin_lo = int(np.searchsorted(cum, lower, side="right"))
     bin_hi = int(np.searchsorted(cum, upper, side="right"))
     before = int(cum[bin_lo - 1]) if bin_lo > 0 else 0
     picked: list[NDArray[np.float64]] = []
     for r in blocks():
-        v = np.abs(r)
-        bins = _hist_bins(v)
-        picked.append(v[(bins >= bin_lo) & (bins <= bin_hi)])
+        bins = _hist_bins(r)
+        picked.append(r[(bins >= bin_lo) & (bins <= bin_hi)])
     values = np.sort(np.concatenate(picked))
-    a, b = values[lower - before], values[upper - before]
-    diff = b - a
-    return float(b - diff * (1 - gamma)) if gamma >= 0.5 else float(a + diff * gamma)
+    return _interpolate_ranks(float(values[lower - before]), float(values[upper - before]), gamma)
 
 
 def _std_two_pass(blocks: Callable[[], Any]) -> float:
-    """``np.std(concatenate(blocks))``: the mean, then the mean squared deviation."""
+    """MATLAB ``std(concatenate(blocks))`` (n - 1): the mean, then the squared deviations."""
     sums, m = [], 0
     for r in blocks():
         sums.append(float(np.sum(r)))
         m += r.size
+    if m == 0:
+        return 0.0
     mean = math.fsum(sums) / m
     squares = [float(np.sum((r - mean) ** 2)) for r in blocks()]
-    return math.sqrt(math.fsum(squares) / m)
+    return math.sqrt(math.fsum(squares) / max(m - 1, 1))
 
 
 def _refine_blockwise(
@@ -546,11 +546,10 @@ def _refine_blockwise(
     block: int,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
     """Refine the epochs on windows of the trace, nearby epochs sharing one window."""
-    window = max(1, int(round(params["reference_window_s"] * trace.wr))) + 1
+    window = max(1, int(round(params["fit_window_s"] * trace.wr))) + 1
     n = trace.n
-    onsets = np.empty(starts.size, dtype=np.int64)
-    offsets = np.empty(starts.size, dtype=np.int64)
-    peaks = np.empty(starts.size, dtype=np.float64)
+    fit = params["refinement"] == "onset_fit"
+    onsets, offsets, peaks = [], [], []
     i = 0
     while i < starts.size:
         j = i + 1  # group epochs while the window stays about a block long
@@ -560,11 +559,18 @@ def _refine_blockwise(
         mlo, mhi = max(0, lo - 2), min(n, hi + 2)  # the 5-sample mean's support
         raw_ext, smooth_ext = trace.raw_smooth(mlo, mhi)
         raw, smooth = raw_ext[lo - mlo : hi - mlo], smooth_ext[lo - mlo : hi - mlo]
-        if params["backtrack"]:
-            mean5 = _mean5(raw_ext)[lo - mlo : hi - mlo]
-        else:
-            mean5 = raw
-        on, off, peak = _refine_epochs(raw, smooth, mean5, starts[i:j] - lo, stops[i:j] - lo, noise, params)
-        onsets[i:j], offsets[i:j], peaks[i:j] = on + lo, off + lo, peak
+        mean5 = _mean5(raw_ext)[lo - mlo : hi - mlo] if fit else raw
+        prev = int(stops[i - 1]) - lo if i else 0
+        nxt = int(starts[j]) - lo if j < starts.size else hi - lo
+        velocity = trace.velocity(lo, hi) if fit else None
+        on, off, peak = _refine_epochs(
+            raw, smooth, mean5, starts[i:j] - lo, stops[i:j] - lo, noise, params,
+            limits=(max(prev, 0), min(nxt, hi - lo)), velocity=velocity,
+        )
+        onsets.append(on + lo)
+        offsets.append(off + lo)
+        peaks.append(peak)
         i = j
-    return onsets, offsets, peaks
+    if not onsets:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(onsets), np.concatenate(offsets), np.concatenate(peaks)

@@ -6,7 +6,9 @@ baseline with slow drift, broadband electrical noise and mains hum, quantised by
 profile (half-cosine rise, a hold with tremor and sometimes a second push, a
 half-cosine release) followed by a damped rebound of the lever's spring; after it the
 lever settles at a slightly different rest. Some presses are partial (they do not
-reach the reward threshold). Small touches of the lever that stay below the method's
+reach the reward threshold). With ``press_styles`` the presses mix named shapes (fast,
+slow, double presses, the default "typical" one) and the drift periods and noise are
+parameters, so detectors are measured on varied sessions, not one shape. Small touches of the lever that stay below the method's
 movement criterion are planted too, and reported apart from the movements.
 
 The truth is the physics, not a detector's answer: a movement's onset is the sample
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from nwbmotor._errors import NwbMotorValueError
 
-__all__ = ["LeverTruth", "synthesize_lever_trace"]
+__all__ = ["PRESS_STYLES", "LeverTruth", "synthesize_lever_trace"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -53,6 +56,8 @@ class LeverTruth:
         Broadband noise (RMS) and 60 Hz hum amplitude, in volts.
     sample_rate, duration_s : float
     seed : int
+    styles : ndarray of str, shape (n_movements,)
+        Press style of each movement (see :data:`PRESS_STYLES`).
     """
 
     onset_times: NDArray[np.float64]
@@ -68,6 +73,7 @@ class LeverTruth:
     sample_rate: float
     duration_s: float
     seed: int
+    styles: NDArray[np.str_] = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=str))
 
     def __len__(self) -> int:
         return int(self.onset_times.size)
@@ -78,13 +84,34 @@ def _half_cosine(n: int) -> NDArray[np.float64]:
     return 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / max(n, 1))
 
 
+#: Press shapes of :func:`synthesize_lever_trace` (``press_styles``): ranges (s) of the
+#: rise, the release and the duration of one press.
+PRESS_STYLES: dict[str, dict[str, tuple[float, float]]] = {
+    "typical": {"rise": (0.04, 0.15), "fall": (0.05, 0.2), "duration": (0.15, 2.0)},
+    "fast": {"rise": (0.008, 0.03), "fall": (0.02, 0.06), "duration": (0.15, 0.6)},
+    "slow": {"rise": (0.2, 0.5), "fall": (0.2, 0.5), "duration": (0.9, 2.5)},
+    "double": {"rise": (0.03, 0.12), "fall": (0.05, 0.2), "duration": (0.7, 2.0)},
+}
+
+
 def _press_profile(
-    rng: np.random.Generator, amplitude: float, fs: float, duration_s: float, shift: float
+    rng: np.random.Generator,
+    amplitude: float,
+    fs: float,
+    duration_s: float,
+    shift: float,
+    style: str = "typical",
 ) -> NDArray[np.float64]:
-    """Deflection of one press from rest, about ``duration_s`` long, ending at rest + ``shift``."""
+    """Deflection of one press from rest, about ``duration_s`` long, ending at rest + ``shift``.
+
+    ``double``: after the first rise the lever is let go part of the way (to 10-50 % of
+    the amplitude) and pushed again within 0.1-0.4 s, one movement by the method's
+    definition (the two pushes are less than 0.5 s apart).
+    """
     n_total = int(round(duration_s * fs))
-    rise = rng.uniform(0.04, 0.15)
-    fall = rng.uniform(0.05, 0.2)
+    ranges = PRESS_STYLES[style]
+    rise = rng.uniform(*ranges["rise"])
+    fall = rng.uniform(*ranges["fall"])
     rebound = rng.uniform(0.06, 0.25)
     scale = min(1.0, 0.9 * duration_s / (rise + fall + rebound))  # short presses: shrink the phases
     n_rise, n_fall, n_reb = (max(8, int(round(v * scale * fs))) for v in (rise, fall, rebound))
@@ -102,6 +129,24 @@ def _press_profile(
             m = int(rng.uniform(0.15, 0.3) * fs)
             a = int(rng.integers(0, n_hold - m))
             hold[a : a + m] += amplitude * rng.uniform(0.1, 0.4) * np.sin(np.pi * np.arange(m) / m) ** 2
+    if style == "double" and n_hold > 0.45 * fs:
+        # let go part of the way, then push again: release, dwell, second rise
+        n_rel = int(rng.uniform(0.04, 0.12) * fs)
+        n_dwell = int(rng.uniform(0.02, 0.12) * fs)
+        n_push = int(rng.uniform(0.03, 0.12) * fs)
+        a0 = int(rng.uniform(0.03, 0.1) * fs)
+        if a0 + n_rel + n_dwell + n_push < n_hold:
+            low = amplitude * rng.uniform(0.1, 0.5)
+            second = amplitude * rng.uniform(0.8, 1.3)
+            seg = np.concatenate(
+                [
+                    amplitude + (low - amplitude) * _half_cosine(n_rel),
+                    np.full(n_dwell, low),
+                    low + (second - low) * _half_cosine(n_push),
+                ]
+            )
+            hold[a0 : a0 + seg.size] = seg
+            hold[a0 + seg.size :] += second - amplitude
     y[n_rise : n_rise + n_hold] = hold
     top = y[n_rise + n_hold - 1] if n_hold else amplitude
     y[n_rise + n_hold : n_rise + n_hold + n_fall] = top + (shift - top) * _half_cosine(n_fall)
@@ -146,6 +191,9 @@ def synthesize_lever_trace(
     margin_s: float = 1.0,
     adc_bits: int | None = 16,
     adc_range: float = 10.0,
+    press_styles: Mapping[str, float] | None = None,
+    drift_periods_s: tuple[float, float] = (20.0, 300.0),
+    min_press_speed: float = 1.5,
 ) -> tuple[NDArray[np.float64], LeverTruth]:
     """A lever force trace in volts, with the movements planted in it.
 
@@ -184,6 +232,20 @@ def synthesize_lever_trace(
     adc_bits : int or None, default 16
         Quantise as a converter of this resolution over +-``adc_range`` volts.
     adc_range : float, default 10.0
+    press_styles : mapping of str to float, optional
+        Relative frequency of each press shape of :data:`PRESS_STYLES` (``"typical"``,
+        ``"fast"``: 8-30 ms rise, ``"slow"``: 0.2-0.5 s rise, ``"double"``: let go part
+        of the way and pushed again), e.g. ``{"fast": 1, "slow": 1, "double": 1}``;
+        each press draws its style, then its rise, release and duration from the
+        style's ranges. Default: every press ``"typical"`` (the trace of earlier
+        versions, sample for sample). The styles are in ``LeverTruth.styles``.
+    drift_periods_s : (float, float), default (20, 300)
+        Range of the periods of the three sinusoids of the baseline drift.
+    min_press_speed : float, default 1.5
+        With ``press_styles``: least peak speed (V/s) of a press seen through the
+        movement method's 5 Hz low-pass, about twice its 0.7 V/s criterion; a push
+        drawn slower is scaled up to it (a slower one is a touch by the method's
+        definition, not a movement). ``partial`` is then re-evaluated.
 
     Returns
     -------
@@ -215,15 +277,24 @@ def synthesize_lever_trace(
                 f"[{margin_s}, {duration_s - margin_s - 0.2}] s"
             )
         room = np.r_[np.diff(onsets), duration_s - margin_s - onsets[-1] if onsets.size else 0.0]
-        durations = np.minimum(rng.uniform(0.15, 2.0, onsets.size), room - min(min_rest_s, 0.3))
-        durations = np.maximum(durations, 0.15)
         n_mov = onsets.size
+        styles = _draw_styles(rng, press_styles, n_mov)
+        if press_styles is None:
+            durations = rng.uniform(0.15, 2.0, onsets.size)
+        else:
+            durations = np.array([rng.uniform(*PRESS_STYLES[st]["duration"]) for st in styles])
+        durations = np.minimum(durations, room - min(min_rest_s, 0.3))
+        durations = np.maximum(durations, 0.15)
     else:
         n_mov = int(round(movement_rate_hz * duration_s)) if n_movements is None else int(n_movements)
         if n_mov < 0:
             raise NwbMotorValueError(f"synthesize_lever_trace: n_movements must be >= 0, got {n_movements}")
-        # durations: mostly short presses, some long holds (150 ms - 2 s)
-        durations = np.clip(rng.lognormal(math.log(0.6), 0.6, n_mov), 0.15, 2.0)
+        styles = _draw_styles(rng, press_styles, n_mov)
+        if press_styles is None:
+            # durations: mostly short presses, some long holds (150 ms - 2 s)
+            durations = np.clip(rng.lognormal(math.log(0.6), 0.6, n_mov), 0.15, 2.0)
+        else:
+            durations = np.array([rng.uniform(*PRESS_STYLES[st]["duration"]) for st in styles])
         onsets = margin_s + _place(rng, durations, span, min_rest_s) if n_mov else np.zeros(0)
 
     partial = rng.random(n_mov) < partial_fraction
@@ -242,7 +313,10 @@ def synthesize_lever_trace(
     level = 0.0  # rest level relative to rest_level: the lever settles slightly differently each time
     for i in range(n_mov):
         shift = rng.normal(-0.3 * level, 0.002)
-        y = _press_profile(rng, amplitudes[i], fs, durations[i], shift)
+        y = _press_profile(rng, amplitudes[i], fs, durations[i], shift, styles[i])
+        if press_styles is not None:
+            y = _to_criterion(y, fs, shift, min_press_speed)
+            partial[i] = float(np.max(y)) <= reward_threshold
         peaks[i] = float(np.max(np.abs(y)))  # the real peak: plateau, tremor and second pushes
         a = onset_idx[i]
         b = min(a + y.size, n)
@@ -273,7 +347,7 @@ def synthesize_lever_trace(
                 break
 
     # slow drift, noise and hum, added in blocks to keep memory flat
-    periods = rng.uniform(20.0, 300.0, 3)
+    periods = rng.uniform(float(drift_periods_s[0]), float(drift_periods_s[1]), 3)
     phases = rng.uniform(0, 2 * np.pi, 3)
     weights = rng.dirichlet(np.ones(3)) * drift_amplitude
     hum_phase = rng.uniform(0, 2 * np.pi)
@@ -318,5 +392,41 @@ def synthesize_lever_trace(
         sample_rate=fs,
         duration_s=float(duration_s),
         seed=int(seed),
+        styles=np.asarray(styles, dtype=str),
     )
     return trace, truth
+
+
+def _to_criterion(y: NDArray[np.float64], fs: float, shift: float, min_speed: float) -> NDArray[np.float64]:
+    """``y`` scaled up about its rest so its 5 Hz low-passed peak speed is >= ``min_speed`` V/s."""
+    from scipy.signal import butter, sosfiltfilt
+
+    step = max(1, int(round(fs / 1000.0)))
+    z = y[::step]
+    rate = fs / step
+    if z.size < 30:
+        return y
+    smooth = sosfiltfilt(butter(4, 5.0, fs=rate, output="sos"), np.concatenate([np.zeros(int(rate)), z, np.full(int(rate), shift)]))
+    speed = float(np.max(np.abs(np.diff(smooth)))) * rate
+    if speed >= min_speed or speed <= 0:
+        return y
+    ramp = np.linspace(0.0, 1.0, y.size)
+    return y * (min_speed / speed) - (min_speed / speed - 1.0) * shift * ramp
+
+
+def _draw_styles(rng: np.random.Generator, press_styles: Mapping[str, float] | None, n: int) -> list[str]:
+    """The press style of each of ``n`` movements (no draw at all for the default)."""
+    if press_styles is None:
+        return ["typical"] * n
+    names = list(press_styles)
+    unknown = sorted(set(names) - set(PRESS_STYLES))
+    if unknown or not names:
+        raise NwbMotorValueError(
+            f"synthesize_lever_trace: press_styles must name styles of {sorted(PRESS_STYLES)}, got {names}"
+        )
+    weights = np.asarray([float(press_styles[k]) for k in names])
+    if not (np.all(np.isfinite(weights)) and np.all(weights >= 0) and weights.sum() > 0):
+        raise NwbMotorValueError(
+            f"synthesize_lever_trace: press_styles weights must be >= 0 and not all 0, got {dict(press_styles)}"
+        )
+    return [names[k] for k in rng.choice(len(names), size=n, p=weights / weights.sum())]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -211,6 +212,7 @@ def write_rig_session(
     first_trial: int = 1,
     n_dispatcher_trials: int | None = None,
     seed: int = 0,
+    lever_options: dict[str, Any] | None = None,
 ) -> RigSessionTruth:
     """Write one rig session (acquisition + Dispatcher files) and return the truth.
 
@@ -259,6 +261,10 @@ def write_rig_session(
         Write only the first trials to the Dispatcher file (a file saved before the
         session ended); the truth still describes every trial.
     seed : int
+    lever_options : dict, optional
+        Passed to :func:`~nwbmotor.testing.synthesize_lever_trace` (e.g.
+        ``{"press_styles": {"fast": 1, "slow": 1, "double": 1}, "drift_amplitude": 0.02}``):
+        the press shapes, drift and noise of the lever trace.
 
     Returns
     -------
@@ -314,7 +320,9 @@ def write_rig_session(
         t = slot_end + rng.uniform(0.3, 0.8)
     duration = t + 2.0
     n = int(round(duration * fs))
-    lever, lt = synthesize_lever_trace(duration, sample_rate=fs, onset_times=np.asarray(onsets), seed=seed)
+    lever, lt = synthesize_lever_trace(
+        duration, sample_rate=fs, onset_times=np.asarray(onsets), seed=seed, **(lever_options or {})
+    )
     lever = lever[:n]
     starts_a, cues_a = np.asarray(starts), np.asarray(cues)
 

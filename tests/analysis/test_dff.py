@@ -83,7 +83,7 @@ def test_dff_marks_mostly_active_roi_invalid() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"preset": "nope"}, "preset must be one of \\['peters2014'\\], got 'nope'"),
+        ({"preset": "nope"}, "preset must be one of \\['nwbmotor', 'peters2014'\\], got 'nope'"),
         ({"window": 3}, "unknown parameter\\(s\\) \\['window'\\]"),
     ],
 )
@@ -110,7 +110,7 @@ def test_compute_dff_keeps_coords_and_records_parameters() -> None:
     assert out.dims == ("time", "unit")
     np.testing.assert_array_equal(out["cell_type"].values, ds["cell_type"].values)
     assert out.attrs["pad_s"] == 2.0 and out.attrs["baseline_window_s"] == 60.0
-    assert out.attrs["preset"] == "peters2014" and out.attrs["loess_frames"] == 30
+    assert out.attrs["preset"] == "nwbmotor" and out.attrs["loess_frames"] == 30
     assert out.dff_valid.values.tolist() == [True, True, True, False]
     assert "positions [3]" in out.attrs["invalid_reason"]
     assert np.isnan(out.values[:, 3]).all()

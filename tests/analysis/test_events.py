@@ -87,7 +87,7 @@ def test_detect_events_records_parameters_and_flags_nan_units() -> None:
     ds, _ = planted_session(n_cells=3, n_frames=2000, seed=0)
     act = ds.activity.copy()
     act[100, 2] = np.nan
-    ev = detect_events(act, velocity_sd=4.0)
+    ev = detect_events(act, preset="nwbmotor", velocity_sd=4.0)
     assert ev.attrs["velocity_sd"] == 4.0 and ev.attrs["loess_frames"] == 30
     assert np.isnan(ev.values[:, 2]).all() and np.isfinite(ev.values[:, :2]).all()
     assert ev.events_valid.values.tolist() == [True, True, False]

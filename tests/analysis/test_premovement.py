@@ -126,8 +126,9 @@ def test_events_instead_of_dff(lead9: tuple[xr.Dataset, dict]) -> None:
     ds, truth = lead9
     res = premovement_activity(ds, detect_events(ds.activity), units=truth["movement_related"])
     np.testing.assert_array_equal(res.leading.values, truth["lead"])
-    # an event's start is the frame before its rise: up to one frame earlier than dF/F
-    assert -0.105 - 2 / FS <= float(res.divergence_time) < 0
+    # an event starts at the last frame below low + sigma before its rise (the lab's
+    # rule): up to two frames earlier than dF/F departs
+    assert -0.105 - 3 / FS <= float(res.divergence_time) < 0
 
 
 def test_direction_decrease_finds_a_planted_dip(lead9: tuple[xr.Dataset, dict]) -> None:

@@ -50,10 +50,11 @@ def test_round_trip_with_trials(tmp_path, session):
         np.testing.assert_array_equal(table["cued"].data[:], tm.cued)
         np.testing.assert_array_equal(table[trial_column_name()].data[:], tm.trial)
         assert np.all(tm.trial >= 0) and len(read.trials) == len(ONSETS)
-        assert table.detection_preset == "peters2014"
+        assert table.detection_preset == "nwbmotor"
         params = json.loads(table.detection_parameters)
-        assert params["max_gap_s"] == 0.4 and params["consecutive_samples"] == 3
-        assert params["noise_estimator"] == "p99" and params["preset"] == "peters2014"
+        assert params["max_gap_s"] == 0.4 and params["consecutive_samples"] == 10
+        assert params["noise_estimator"] == "std" and params["refinement"] == "onset_fit"
+        assert params["preset"] == "nwbmotor"
         # trials' movement columns
         rewarded = ~np.isnan(truth.crossing_times)
         onset = read.trials["movement_onset"].data[:]

@@ -10,13 +10,15 @@ from nwbmotor import write_nwbfile
 from nwbmotor.converters.lever._movements_table import trial_column_name
 from nwbmotor.testing import assert_valid_nwb, mock_nwbfile, write_rig_session
 
+VARIED = {"press_styles": {"typical": 1.0, "fast": 1.0, "slow": 1.0, "double": 1.0}, "drift_amplitude": 0.02}
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_rig_session_movement_columns_match_planted_presses(tmp_path, seed):
+
+@pytest.mark.parametrize(("seed", "lever_options"), [(0, None), (1, None), (2, VARIED)])
+def test_rig_session_movement_columns_match_planted_presses(tmp_path, seed, lever_options):
     from nwbmotor.converters.lever.dispatcher_interface import DispatcherTrialsInterface
     from nwbmotor.converters.lever.xsglog_interface import XsglogLeverInterface
 
-    truth = write_rig_session(tmp_path / "rig", n_trials=16, seed=seed)
+    truth = write_rig_session(tmp_path / "rig", n_trials=16, seed=seed, lever_options=lever_options)
     interfaces = {"xsglog": XsglogLeverInterface(truth.folder), "dispatcher": DispatcherTrialsInterface(truth.dispatcher_path)}
     for i in interfaces.values():
         i.link_session(interfaces)

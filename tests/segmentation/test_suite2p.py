@@ -68,17 +68,17 @@ def test_pixel_masks_and_labels_round_trip(plane: dict, written: Path) -> None:
         assert table.imaging_plane.location == "MOp"
 
 
-def test_dff_uses_the_peters2014_baseline_and_records_it(plane: dict, written: Path) -> None:
+def test_dff_uses_the_default_baseline_and_records_it(plane: dict, written: Path) -> None:
     corrected = plane["F"].astype(np.float64) - 0.7 * plane["Fneu"].astype(np.float64)
-    expected, _, valid = dff_from_fluorescence(corrected, 30.0, preset="peters2014")
+    expected, _, valid = dff_from_fluorescence(corrected, 30.0, preset="nwbmotor")
     with NWBHDF5IO(written, "r") as io:
         ophys = io.read().processing["ophys"]
         series = ophys["DfOverF"]["RoiResponseSeries"]
         np.testing.assert_allclose(
             series.data[:], expected.T.astype(np.float32), rtol=1e-6, atol=1e-7
         )
-        assert "peters2014" in series.description
-        assert json.loads(series.comments)["dff_baseline"]["preset"] == "peters2014"
+        assert "nwbmotor" in series.description
+        assert json.loads(series.comments)["dff_baseline"]["preset"] == "nwbmotor"
         np.testing.assert_array_equal(
             ophys["ImageSegmentation"]["PlaneSegmentation"]["dff_valid"].data[:], valid
         )
