@@ -71,12 +71,10 @@ class ConversionResult:
 
 def _build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:
     from nwbmotor.conversion._registry import get_interface_class
+    from nwbmotor.converters._session import align_session
 
     interfaces = {kind: get_interface_class(kind)(**args) for kind, args in session.sources.items()}
-    for interface in sorted(interfaces.values(), key=lambda i: getattr(i, "link_order", 0)):
-        link = getattr(interface, "link_session", None)
-        if link is not None:
-            link(interfaces)
+    align_session(interfaces)
     return interfaces
 
 
