@@ -77,6 +77,15 @@ if TYPE_CHECKING:
         write_spine_table,
         write_suite2p_plane,
     )
+    from nwbmotor.testing._http import (
+        ServedFiles,
+        serve_files,
+    )
+    from nwbmotor.testing._reaching import (
+        ReachingSessionTruth,
+        write_long_lever_session,
+        write_reaching_session,
+    )
     from nwbmotor.testing._sessions import (
         LabSessionTruth,
         simulate_lab_session,
@@ -143,5 +152,11 @@ __getattr__, __dir__, __all__ = attach(
         "gcamp_trace": "nwbmotor.testing._planted",
         "planted_learning": "nwbmotor.testing._planted",
         "planted_session": "nwbmotor.testing._planted",
+        # spike-sorted reaching sessions, long lever sessions, a loopback HTTP server (clock issue)
+        "ReachingSessionTruth": "nwbmotor.testing._reaching",
+        "write_reaching_session": "nwbmotor.testing._reaching",
+        "write_long_lever_session": "nwbmotor.testing._reaching",
+        "ServedFiles": "nwbmotor.testing._http",
+        "serve_files": "nwbmotor.testing._http",
     },
 )
