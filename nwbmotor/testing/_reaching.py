@@ -83,7 +83,7 @@ def write_reaching_session(
     Trials are split in thirds: baseline (no rotation), adaptation (cursor rotated by
     ``rotation_deg``), washout. Each trial: target on 0.5 s after the start, go cue
     0.5–1.0 s later, movement onset 0.25–0.35 s after the go cue, a 0.4 s reach, 0.6 s
-    hold. PMd units are tuned from target on to movement onset, M1 units from 0.1 s
+    hold; targets come in shuffled blocks of every direction. PMd units are tuned from target on to movement onset, M1 units from 0.1 s
     before movement onset to the end of the reach; spikes are Poisson at 1 ms.
 
     Examples
@@ -106,7 +106,8 @@ def write_reaching_session(
     base = rng.uniform(5.0, 15.0, n_units)
     mod = rng.uniform(5.0, 20.0, n_units)
     targets = np.arange(n_targets) * 2 * np.pi / n_targets
-    target_index = rng.integers(0, n_targets, n_trials)
+    # targets in shuffled blocks of all directions, as the task presents them
+    target_index = np.concatenate([rng.permutation(n_targets) for _ in range(-(-n_trials // n_targets))])[:n_trials]
     direction = targets[target_index]
     third = max(1, n_trials // 3)
     rotation = np.zeros(n_trials)
@@ -244,7 +245,7 @@ def write_long_lever_session(
                       session_start_time=_dt.datetime(2014, 3, 1, 10, 0, tzinfo=_dt.timezone.utc),
                       session_id=f"long{minutes:g}")
     module = nwbfile.create_processing_module("behavior", "lever")
-    data = H5DataIO(_Lever(buffer_shape=(block,), chunk_shape=(100_000,)), compression="gzip", compression_opts=4)
+    data = H5DataIO(_Lever(buffer_shape=(block,), chunk_shape=(100_000,)), compression="gzip", compression_opts=1)
     lever = TimeSeries(name="lever", data=data, unit="V", rate=sample_rate, starting_time=0.0,
                        description="lever position, volts")
     module.add(BehavioralTimeSeries(time_series=lever, name="BehavioralTimeSeries"))
