@@ -214,3 +214,40 @@ def test_a_few_missing_pulses_warn_and_are_recorded(sources, tmp_path: Path) -> 
     step = np.median(np.diff(rig.frame_times))
     np.testing.assert_allclose(t[n:], rig.frame_times[-1] + step * np.arange(1, 4), atol=tol)
     assert "only" in nwbfile.events["imaging_frame_pulses"].description
+
+
+def test_spec_carries_neuroconv_metadata_and_conversion_options(sources, tmp_path: Path) -> None:
+    import yaml
+    from pynwb import NWBHDF5IO
+
+    from nwbmotor import convert
+
+    src = sources["xsglog"]
+    key = "suite2p_segmentation_chan1_plane0"
+    kind = "neuroconv:Suite2pSegmentationInterface"
+    session = {
+        "session_id": "day01", "session_start_time": "2014-03-01T10:00:00-08:00", "session_description": "spec keys",
+        "sources": {"xsglog": {"folder_path": str(src["rig"].folder)},
+                    kind: {"folder_path": str(src["plane"].parent)}},
+        "neuroconv_metadata": {"Ophys": {"ImagingPlanes": {key: {"location": "MOp", "indicator": "GCaMP6f",
+                                                                 "excitation_lambda": 925.0}}}},
+        "conversion_options": {kind: {"stub_test": True, "stub_samples": 50}},
+    }
+    spec = {"subjects": [{"subject_id": "AP071", "species": "Mus musculus", "sex": "F", "age": "P60D",
+                          "sessions": [session]}]}
+    spec_path = tmp_path / "spec.yaml"
+    spec_path.write_text(yaml.safe_dump(spec))
+    result = convert(spec_path, output_dir=tmp_path / "nwb", progress=False)
+    assert result.ok, result.summary()
+    with NWBHDF5IO(result.paths[0], "r") as io:
+        f = io.read()
+        plane = next(iter(f.imaging_planes.values()))
+        assert plane.location == "MOp" and plane.indicator == "GCaMP6f"
+        series = f.processing["ophys"]["Fluorescence"]["RoiResponseSeries"]
+        assert series.data.shape[0] == 50
+        np.testing.assert_allclose(series.get_timestamps(), src["rig"].frame_times[:50], atol=0.01 / FRAME_RATE)
+
+    session["conversion_options"] = {"suite2p": {"stub_test": True}}
+    spec_path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(NwbMotorValueError, match=r"conversion_options\.suite2p: no such source"):
+        convert(spec_path, output_dir=tmp_path / "bad", progress=False)
