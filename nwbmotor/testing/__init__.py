@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from nwbmotor.testing._foreign import (
         write_foreign_ophys_session,
     )
+    from nwbmotor.testing._http import (
+        ServedFiles,
+        serve_files,
+    )
     from nwbmotor.testing._imaging import (
         ScanImageSession,
         SyntheticMovie,
@@ -59,6 +63,11 @@ if TYPE_CHECKING:
         planted_learning,
         planted_session,
     )
+    from nwbmotor.testing._reaching import (
+        ReachingSessionTruth,
+        write_long_lever_session,
+        write_reaching_session,
+    )
     from nwbmotor.testing._rig import (
         RigSessionTruth,
         bitcode_trace,
@@ -76,15 +85,6 @@ if TYPE_CHECKING:
         write_roilabel_file,
         write_spine_table,
         write_suite2p_plane,
-    )
-    from nwbmotor.testing._http import (
-        ServedFiles,
-        serve_files,
-    )
-    from nwbmotor.testing._reaching import (
-        ReachingSessionTruth,
-        write_long_lever_session,
-        write_reaching_session,
     )
     from nwbmotor.testing._sessions import (
         LabSessionTruth,
