@@ -10,8 +10,8 @@ served by the loopback range server of ``nwbmotor.testing.serve_files``. Measure
   from DANDI.
 
 Printed: bytes fetched (body bytes the server sent) for the open and for the whole, as a
-fraction of the file size, HTTP requests, and seconds (median of ``--repeats`` runs; the
-machine may be shared, compare ratios). The same values are checked equal.
+fraction of the file size, HTTP requests, and seconds (median of ``--repeats`` runs after
+one warm-up run, so that imports are not counted; the machine may be shared, compare ratios). The same values are checked equal.
 
 Usage::
 
@@ -87,6 +87,7 @@ def main() -> None:
         url = served.url(path.name)
         results = {}
         for name, run in (("nwbmotor open_session + trial_align", _nwbmotor), ("pynwb + remfile", _pynwb_remfile)):
+            run(url, served)  # warm-up: imports (dask, pynwb's namespaces) are not the network
             runs = [run(url, served) for _ in range(args.repeats)]
             values, opened, total, requests, _ = runs[-1]
             results[name] = values
