@@ -90,7 +90,7 @@ def write_reaching_session(
     --------
     >>> import tempfile, pathlib
     >>> truth = write_reaching_session(pathlib.Path(tempfile.mkdtemp()) / "reach.nwb", n_trials=6)
-    >>> sorted(set(truth.region))
+    >>> sorted(set(truth.region.tolist()))
     ['M1', 'PMd']
     """
     from hdmf.backends.hdf5 import H5DataIO
@@ -245,7 +245,7 @@ def write_long_lever_session(
                       session_start_time=_dt.datetime(2014, 3, 1, 10, 0, tzinfo=_dt.timezone.utc),
                       session_id=f"long{minutes:g}")
     module = nwbfile.create_processing_module("behavior", "lever")
-    data = H5DataIO(_Lever(buffer_shape=(block,), chunk_shape=(100_000,)), compression="gzip", compression_opts=1)
+    data = H5DataIO(_Lever(buffer_shape=(min(block, n),), chunk_shape=(min(100_000, n),)), compression="gzip", compression_opts=1)
     lever = TimeSeries(name="lever", data=data, unit="V", rate=sample_rate, starting_time=0.0,
                        description="lever position, volts")
     module.add(BehavioralTimeSeries(time_series=lever, name="BehavioralTimeSeries"))

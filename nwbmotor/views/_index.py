@@ -65,7 +65,7 @@ def regular_time_coords(dim: str, *, start: float, rate: float, n: int, attrs: d
     Examples
     --------
     >>> c = regular_time_coords("time_behavior", start=0.0, rate=10_000.0, n=72_000_000)
-    >>> float(c["time_behavior"][-1])
+    >>> round(float(c["time_behavior"][-1]), 6)
     7199.9999
     """
     step = 1.0 / float(rate)
