@@ -256,7 +256,9 @@ class MovieInterfaceBase(BaseDataInterface):
     def _ophys_defaults(self) -> dict[str, Any]:
         return {}
 
-    # -- what other interfaces of the session ask (link_session of the lever converters)
+    # -- what other interfaces of the session ask (see nwbmotor.converters._session)
+    provides = frozenset({"movie"})
+
     @property
     def n_frames(self) -> int:
         """Frames of each ``TwoPhotonSeries`` (volumes, for a multi-plane recording)."""

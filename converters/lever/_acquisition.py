@@ -26,37 +26,17 @@ from nwbmotor.methods import check_frame_times, frame_report
 if TYPE_CHECKING:
     from pynwb import NWBFile
 
-__all__ = ["MOVIE_KINDS", "LeverAcquisitionBase", "movie_frame_count"]
+__all__ = ["LeverAcquisitionBase", "movie_frame_count"]
 
-#: Source kinds whose interface knows the movie's frame count.
-MOVIE_KINDS = ("scanimage", "tiff")
 FRAME_THRESHOLD = 2.5
 TTL_THRESHOLD = 2.0
 
 
 def movie_frame_count(interface: Any) -> int | None:
-    """The frame count of a movie interface, asked the ways NeuroConv/roiextractors answer it."""
-    for attr in ("n_frames", "num_frames", "n_movie_frames"):
-        v = getattr(interface, attr, None)
-        if isinstance(v, (int, np.integer)):
-            return int(v)
-    for meth in ("get_num_frames", "get_num_samples"):
-        f = getattr(interface, meth, None)
-        if callable(f):
-            try:
-                return int(f())
-            except Exception:  # noqa: BLE001 - a movie that cannot say is simply not compared
-                pass
-    extractor = getattr(interface, "imaging_extractor", None)
-    if extractor is not None:
-        for meth in ("get_num_samples", "get_num_frames"):
-            f = getattr(extractor, meth, None)
-            if callable(f):
-                try:
-                    return int(f())
-                except Exception:  # noqa: BLE001
-                    pass
-    return None
+    """The frame count of a movie interface (see :func:`nwbmotor.converters._session.frame_count`)."""
+    from nwbmotor.converters._session import frame_count
+
+    return frame_count(interface)
 
 
 class LeverAcquisitionBase(BaseDataInterface):
@@ -168,35 +148,82 @@ class LeverAcquisitionBase(BaseDataInterface):
         t = self.frame_times()
         return None if t is None else frame_report(t, self.n_movie_frames)
 
-    #: linked before the other interfaces of the session: it puts the movie on the session clock
+    #: linked before the other interfaces of the session: the others read its clock
     link_order = -1
 
-    def link_session(self, interfaces: Mapping[str, Any]) -> None:
-        """Find the session's Dispatcher interface (movements then wait for its trials)
-        and the movie's frame count (when ``n_movie_frames`` was not given), and put the
-        movie on the session clock: its frames start at the microscope's frame pulses.
+    @property
+    def provides(self) -> frozenset[str]:
+        """``clock`` always; ``ttl``, ``bitcodes`` and ``frame_pulses`` when recorded
+        (see :mod:`nwbmotor.converters._session`)."""
+        caps = {"clock"}
+        names = self.channel_names()
+        if names:
+            caps.add("ttl")
+        if self._has_bitcodes():
+            caps.add("bitcodes")
+        if "Frame" in names or self._has_frame_times():
+            caps.add("frame_pulses")
+        return frozenset(caps)
 
-        When the movie has more frames than pulses (dropped pulses), the missing times
-        continue at the median pulse interval; the frame report in the file says so.
+    def _has_bitcodes(self) -> bool:
+        return type(self).bitcodes is not LeverAcquisitionBase.bitcodes
+
+    def _has_frame_times(self) -> bool:
+        return False
+
+    def link_session(self, interfaces: Mapping[str, Any]) -> None:
+        """Find the session's trials (movements then wait for them) and the movie's
+        frame count (when ``n_movie_frames`` was not given), by what the other
+        interfaces provide. Putting the movie and traces on the frame pulses is
+        :func:`nwbmotor.converters.align_session`'s job.
         """
-        self._dispatcher = interfaces.get("dispatcher")
-        kind = next((k for k in MOVIE_KINDS if k in interfaces), None)
-        if kind is None:
-            return
-        movie = interfaces[kind]
-        if self.n_movie_frames is None:
-            self.n_movie_frames = movie_frame_count(movie)
-        pulses = self.frame_times()
-        align = getattr(movie, "set_aligned_timestamps", None)
-        if pulses is None or pulses.size < 2 or align is None:
-            return
-        n = int(movie_frame_count(movie))
-        if pulses.size >= n:
-            times = pulses[:n]
-        else:
-            step = float(np.median(np.diff(pulses)))
-            times = np.concatenate([pulses, pulses[-1] + step * np.arange(1, n - pulses.size + 1)])
-        align(times)
+        from nwbmotor.converters._session import frame_count, provider
+
+        self._dispatcher = provider(interfaces, "trials", needed_by=self.source)
+        movie = provider(interfaces, "movie", needed_by=self.source)
+        if movie is None:
+            movie = provider(interfaces, "rois", needed_by=self.source)
+        if movie is not None and self.n_movie_frames is None:
+            self.n_movie_frames = frame_count(movie)
+
+    _session_aligned = False
+    _clock_record: str | None = None
+
+    def record_session_clock(self, report: Any) -> None:
+        """Called by :func:`align_session`: what was aligned and the warnings, for the file."""
+        self._clock_record = report.text()
+
+    def _clock_comments(self, nwbfile: NWBFile) -> list[str]:
+        """The session clock record, or a warning when the session was never aligned (once per file)."""
+        cache = self.__dict__.setdefault("_clock_comment_cache", {})
+        if id(nwbfile) not in cache:
+            cache.clear()
+            cache[id(nwbfile)] = self._clock_comments_now(nwbfile)
+        return cache[id(nwbfile)]
+
+    def _clock_comments_now(self, nwbfile: NWBFile) -> list[str]:
+        if self._clock_record is not None:
+            return [self._clock_record]
+        if self._session_aligned:
+            return []
+        others = []
+        if nwbfile.trials is not None:
+            others.append("a trials table")
+        if "ophys" in nwbfile.processing or any(
+            getattr(v, "neurodata_type", "") in ("TwoPhotonSeries", "OnePhotonSeries") for v in nwbfile.acquisition.values()
+        ):
+            others.append("imaging")
+        if not others:
+            return []
+        text = (
+            f"{self.source}: the file already holds {' and '.join(others)} written before this acquisition, and "
+            "nwbmotor.converters.align_session was never run: they are NOT on the acquisition clock. Use "
+            "nwbmotor.converters.SessionConverter (or call align_session in temporally_align_data_interfaces)"
+        )
+        import warnings as _w
+
+        _w.warn(text, UserWarning, stacklevel=3)
+        return [text]
 
     # ---- NWB
     def task_parameters(self) -> dict[str, Any]:
@@ -243,6 +270,7 @@ class LeverAcquisitionBase(BaseDataInterface):
             description=(
                 "Microscope frame starts: rising edges of the acquisition channel 'Frame' above 2.5 V, "
                 f"session clock. Behaviour events map to the nearest frame. Frame report: {report['text']}"
+                + "".join(f" {c}" for c in self._clock_comments(nwbfile))
             ),
             source_description="Acquisition channel 'Frame' thresholded at 2.5 V",
             resolution=1.0 / rate,

@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DispatcherTrialsInterface"]
 
-ACQUISITION_KINDS = ("xsglog", "xsg")
-
 
 class DispatcherTrialsInterface(BaseDataInterface):
     """A Dispatcher file → ``intervals/trials`` on the session clock.
@@ -97,23 +95,77 @@ class DispatcherTrialsInterface(BaseDataInterface):
             warnings.warn(f"{self.source}: {w}", UserWarning, stacklevel=2)
         super().__init__(verbose=verbose, file_path=str(file_path))
 
+    #: see :mod:`nwbmotor.converters._session`
+    provides = frozenset({"trials"})
+
     # ---- session links
     def link_session(self, interfaces: Mapping[str, Any]) -> None:
-        """Take the bitcodes from the session's ``xsglog`` or ``xsg`` interface."""
-        found = [k for k in ACQUISITION_KINDS if k in interfaces]
-        if len(found) > 1:
-            raise NwbMotorValueError(f"{self.source}: the session has both {found}; expected one acquisition source")
-        if not found and "lever_table" in interfaces:
+        """Take the bitcodes from the session's interface that provides them (``xsglog``, ``xsg``)."""
+        from nwbmotor.converters._session import provider
+
+        acquisition = provider(interfaces, "bitcodes", needed_by=self.source)
+        if acquisition is None and provider(interfaces, "clock", needed_by=self.source) is not None:
             raise NwbMotorValueError(
                 f"{self.source}: the session's lever comes from a 'lever_table', which has no trial bitcodes to "
                 "put the Dispatcher trials on its clock; expected an 'xsglog' or 'xsg' source, or the trials "
                 "given in the lever table (start_time, stop_time, cue_time, reward_time, ...) instead"
             )
-        self._acquisition = interfaces[found[0]] if found else None
+        self._acquisition = acquisition
         self._alignment = None
         self._clock_warnings = None
         if self._acquisition is not None and hasattr(self._acquisition, "attach_dispatcher"):
             self._acquisition.attach_dispatcher(self)
+
+    # ---- NeuroConv's temporal alignment (the trial starts are the timestamps)
+    def get_original_timestamps(self) -> np.ndarray:
+        """Trial starts (the ``bitcode`` state) on the Dispatcher clock, as in the file."""
+        return np.asarray(self.session.state_times("bitcode"), dtype=np.float64)
+
+    def get_timestamps(self) -> np.ndarray:
+        """Trial starts on the session clock (see :meth:`session_times`)."""
+        return self.session_times(self.get_original_timestamps())
+
+    def align_by_interpolation(self, unaligned_timestamps: np.ndarray, aligned_timestamps: np.ndarray) -> None:
+        """Map Dispatcher times to the session clock by interpolation between anchors
+        (beyond them the fitted slope continues); NeuroConv's method, used with the trial bitcodes.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from nwbmotor.testing import write_rig_session
+        >>> truth = write_rig_session(tempfile.mkdtemp(), n_trials=3)
+        >>> trials = DispatcherTrialsInterface(truth.dispatcher_path)
+        >>> trials.align_by_interpolation(truth.dispatcher_start_times, truth.start_times)
+        >>> bool(np.allclose(trials.get_timestamps(), truth.start_times))
+        True
+        """
+        d = np.asarray(unaligned_timestamps, dtype=np.float64)
+        t = np.asarray(aligned_timestamps, dtype=np.float64)
+        if d.shape != t.shape or d.ndim != 1 or d.size < 2:
+            raise NwbMotorValueError(
+                f"{self.source}: align_by_interpolation needs two 1-D arrays of the same length >= 2; got shapes "
+                f"{d.shape} and {t.shape}"
+            )
+        order = np.argsort(d)
+        d, t = d[order], t[order]
+        slope, intercept = np.polyfit(d, t, 1)
+        self._clock_warnings = self._clock_warnings if self._clock_warnings is not None else []
+        self._alignment = ClockAlignment(np.zeros(0, np.int64), d, t, float(slope), float(intercept))
+
+    def set_aligned_timestamps(self, aligned_timestamps: np.ndarray) -> None:
+        """Give the session time of every trial start (one per Dispatcher trial)."""
+        t = np.asarray(aligned_timestamps, dtype=np.float64)
+        original = self.get_original_timestamps()
+        if t.shape != original.shape:
+            raise NwbMotorValueError(
+                f"{self.source}: set_aligned_timestamps: expected {original.size} trial starts, got {t.size}"
+            )
+        self.align_by_interpolation(original, t)
+
+    def set_aligned_starting_time(self, aligned_starting_time: float) -> None:
+        """Shift the trials by ``aligned_starting_time`` (s), as NeuroConv does: unaligned, the first
+        trial is at 0, so it then starts at ``aligned_starting_time``."""
+        self.set_aligned_timestamps(self.get_timestamps() + float(aligned_starting_time))
 
     @property
     def acquisition(self) -> Any:
@@ -125,8 +177,7 @@ class DispatcherTrialsInterface(BaseDataInterface):
             return
         notes: list[str] = []
         if self._acquisition is None:
-            self._alignment = None
-            self._clock_warnings = notes
+            self._clock_warnings = notes  # unaligned, or aligned by the NeuroConv methods above
             return
         codes = self._acquisition.bitcodes()
         src = f"{self._acquisition.source} vs {self.source}"
@@ -152,6 +203,9 @@ class DispatcherTrialsInterface(BaseDataInterface):
                 "before the recording ended, or belongs to another session; those bitcodes were ignored"
             )
         self._clock_warnings = notes
+        exact = self._alignment
+        self.align_by_interpolation(exact.dispatcher_times, exact.session_times)  # NeuroConv's method
+        self._alignment = exact  # the same mapping, with the trial numbers that anchor it
         for n in notes:
             warnings.warn(f"{src}: {n}", UserWarning, stacklevel=3)
 
@@ -236,6 +290,8 @@ class DispatcherTrialsInterface(BaseDataInterface):
             cols["dispatcher_offset"] = (start - d_start, "Session time minus Dispatcher time at the trial start (s).")
             cols["aligned_by_bitcode"] = (aligned, "The trial's own bitcode anchored its times (else the clock fit of its neighbours).")
             frames = self._acquisition.frame_times() if hasattr(self._acquisition, "frame_times") else None
+            if not a.trial_numbers.size:  # aligned by hand: no bitcode anchors a trial
+                cols.pop("aligned_by_bitcode")
             if frames is not None and len(frames):
                 for name, t in (("start", start), ("cue", cue), ("reward", reward)):
                     cols[f"{name}_frame"] = (map_to_frames(t, frames), f"Imaging frame nearest the trial's {name} (-1: none).")
@@ -270,6 +326,12 @@ class DispatcherTrialsInterface(BaseDataInterface):
                 f"Trials of the Dispatcher file {self.session.path.name}. No acquisition source: times are on "
                 "the Dispatcher clock, shifted so the first trial starts at 0, NOT aligned to any acquisition."
             )
+        elif not a.trial_numbers.size:
+            text = (
+                f"Trials of the Dispatcher file {self.session.path.name} on the session clock, aligned with "
+                f"set_aligned_timestamps / align_by_interpolation ({a.dispatcher_times.size} anchors; fitted "
+                f"drift {a.drift_ppm:+.1f} ppm)."
+            )
         else:
             text = f"Trials of the Dispatcher file {self.session.path.name} on the acquisition clock. {a.summary()}"
         if self.session.skipped:
@@ -284,7 +346,16 @@ class DispatcherTrialsInterface(BaseDataInterface):
         """Add the trials table (then, with an acquisition source, the movements)."""
         from nwbmotor.converters.lever._nwb import add_lever_press_task, add_trials_table
 
-        trials = add_trials_table(nwbfile, self.trial_columns(), description=self.describe())
+        description = self.describe()
+        if self._acquisition is None and self.alignment() is None and "trial_bitcodes" in nwbfile.events:
+            note = (
+                f"{self.source}: the file holds trial bitcodes (events/trial_bitcodes) but these trials were never "
+                "linked to them: they are on the Dispatcher clock, NOT the acquisition's. Use "
+                "nwbmotor.converters.SessionConverter (or call align_session in temporally_align_data_interfaces)"
+            )
+            warnings.warn(note, UserWarning, stacklevel=2)
+            description += " WARNING: " + note
+        trials = add_trials_table(nwbfile, self.trial_columns(), description=description)
         add_lever_press_task(nwbfile, self.task_parameters())
         if self._acquisition is not None:
             self._acquisition.add_movements(nwbfile, trials=trials)

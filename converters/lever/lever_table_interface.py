@@ -214,6 +214,9 @@ class LeverTableInterface(LeverAcquisitionBase):
     def frame_times(self) -> np.ndarray | None:
         return self._frame_times
 
+    def _has_frame_times(self) -> bool:
+        return self._frame_times is not None
+
     def trial_columns(self) -> dict[str, tuple[np.ndarray, str]] | None:
         """The trials table's columns from the file, or None when it has no trials."""
         if self._trials is None:
@@ -254,7 +257,7 @@ class LeverTableInterface(LeverAcquisitionBase):
             starting_time=self.starting_time,
             volts_to_mm=self.volts_to_mm,
             description=f"Lever force/position from {Path(self.source).name} at {self.sample_rate:g} Hz.",
-            comments=self.reader_warnings,
+            comments=[*self.reader_warnings, *self._clock_comments(nwbfile)],
         )
         f = self.frame_times()
         if f is not None:

@@ -342,7 +342,7 @@ class XsgLeverInterface(LeverAcquisitionBase):
                 f"Lever force/position: trace_2 of {self.n_files} Ephus .xsg acquisitions at {rate:g} Hz, "
                 "with per-sample timestamps (gaps between acquisitions)."
             ),
-            comments=self.reader_warnings,
+            comments=[*self.reader_warnings, *self._clock_comments(nwbfile)],
         )
         codes = self.bitcodes()
         add_ttl_events(

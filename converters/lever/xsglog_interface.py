@@ -134,6 +134,9 @@ class XsglogLeverInterface(LeverAcquisitionBase):
     def channel_names(self) -> tuple[str, ...]:
         return self.recording.channels
 
+    def _has_bitcodes(self) -> bool:
+        return "Trial_number" in self.recording.paths
+
     def _detection_source(self) -> tuple[Any, int, list[str]]:
         rec = self.recording
         stored = rec.lengths["Lever"]
@@ -206,7 +209,7 @@ class XsglogLeverInterface(LeverAcquisitionBase):
             sample_rate=rate,
             volts_to_mm=self.volts_to_mm,
             description=f"Lever force/position: Ephus channel 'Lever' of {rec.prefix} at {rate:g} Hz.",
-            comments=self.reader_warnings,
+            comments=[*self.reader_warnings, *self._clock_comments(nwbfile)],
         )
         if self.ttl == "raw":
             for name in ("Trial_number", "Frame", *OPTIONAL_CHANNELS):

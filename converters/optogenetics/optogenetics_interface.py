@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OptogeneticsInterface"]
 
-ACQUISITION_KINDS = ("xsglog", "xsg", "lever_table")
 
 
 class OptogeneticsInterface(BaseDataInterface):
@@ -186,9 +185,12 @@ class OptogeneticsInterface(BaseDataInterface):
 
     # ---- session links
     def link_session(self, interfaces: Mapping[str, Any]) -> None:
-        """Take the Dispatcher states (``dispatcher``) and the Opto TTL (acquisition kinds)."""
-        self._dispatcher = interfaces.get("dispatcher")
-        self._acquisition = next((interfaces[k] for k in ACQUISITION_KINDS if k in interfaces), None)
+        """Take the Dispatcher states (the interface providing ``trials``) and the Opto TTL (``ttl``)."""
+        from nwbmotor.converters._session import provider
+
+        trials = provider(interfaces, "trials", needed_by="optogenetics")
+        self._dispatcher = trials if hasattr(trials, "trial_states") else None
+        self._acquisition = provider(interfaces, "ttl", needed_by="optogenetics")
         self._cache = None
 
     def _ttl(self) -> tuple[np.ndarray, np.ndarray] | None:

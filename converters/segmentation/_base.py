@@ -18,14 +18,20 @@ if TYPE_CHECKING:
 
 __all__ = ["SegmentationInterfaceBase"]
 
-_MOVIE_KINDS = ("scanimage", "tiff")
-
-
 def _movie_frame_shape(movie: Any) -> tuple[int, int] | None:
     try:
         return tuple(int(v) for v in movie._streams()[0].source.frame_shape)[-2:]
     except (AttributeError, IndexError, TypeError):
-        return None
+        pass
+    extractor = getattr(movie, "imaging_extractor", None)  # a NeuroConv imaging interface
+    for meth in ("get_sample_shape", "get_frame_shape", "get_image_size"):
+        f = getattr(extractor, meth, None)
+        if callable(f):
+            try:
+                return tuple(int(v) for v in f())[:2]
+            except Exception:  # noqa: BLE001 - a movie that cannot say is not compared
+                return None
+    return None
 
 
 class SegmentationInterfaceBase(BaseDataInterface):
@@ -89,16 +95,25 @@ class SegmentationInterfaceBase(BaseDataInterface):
         """Pixel indices ``(ypix, xpix)`` of each ROI, 0-based, in the movie's grid."""
         raise NotImplementedError
 
+    #: see :mod:`nwbmotor.converters._session`
+    provides = frozenset({"rois"})
+    _session_aligned = False
+
     def link_session(self, interfaces: Mapping[str, BaseDataInterface]) -> None:
-        """Check the ROIs against the session's movie (image size, frame count); take its frame times.
+        """Check the ROIs against the session's movie (the interface providing ``movie``:
+        image size, frame count); take its frame times and imaging plane.
 
         Traces are then written with the movie's timing (its rate and start, or its
-        timestamps when they are irregular) instead of a rate starting at 0 s.
+        timestamps when they are irregular) instead of a rate starting at 0 s; with an
+        acquisition clock, :func:`nwbmotor.converters.align_session` then puts both on
+        the frame pulses.
         """
-        movie = next((interfaces[k] for k in _MOVIE_KINDS if k in interfaces), None)
+        from nwbmotor.converters._session import frame_count, provider
+
+        movie = provider(interfaces, "movie", needed_by=self._source_path())
         if movie is None:
             return
-        kind = next(k for k in _MOVIE_KINDS if k in interfaces)
+        kind = next(k for k, i in interfaces.items() if i is movie)
         frame_shape = _movie_frame_shape(movie)
         if frame_shape is not None and frame_shape != tuple(self.image_shape):
             raise NwbMotorValueError(
@@ -107,7 +122,7 @@ class SegmentationInterfaceBase(BaseDataInterface):
                 "the same field (pass the movie's size as image_shape=)"
             )
         traces = self._trace_frames()
-        movie_frames = getattr(movie, "n_frames", None)
+        movie_frames = frame_count(movie)
         if traces is not None and movie_frames is not None and traces[1] != int(movie_frames):
             raise NwbMotorValueError(
                 f"{traces[0]}: {traces[1]} frames, the session's '{kind}' movie has {int(movie_frames)}; "
@@ -119,6 +134,54 @@ class SegmentationInterfaceBase(BaseDataInterface):
         plane_names = getattr(movie, "imaging_plane_names", None)
         if self.imaging_plane_name is None and plane_names is not None:
             self.imaging_plane_name = self._movie_plane(plane_names(), kind)
+
+    # ---- NeuroConv's temporal alignment (one timestamp per frame of the traces)
+    def get_num_frames(self) -> int | None:
+        """Frames of the traces (None without traces)."""
+        traces = self._trace_frames()
+        return None if traces is None else int(traces[1])
+
+    def get_original_timestamps(self) -> np.ndarray:
+        """Frame times from the frame rate, from 0 s (the traces' own clock)."""
+        n = self.get_num_frames() or 0
+        if self.frame_rate is None:
+            raise NwbMotorValueError(f"{self._source_path()}: no frame rate; pass frame_rate=")
+        return np.arange(n, dtype=np.float64) / float(self.frame_rate)
+
+    def get_timestamps(self) -> np.ndarray:
+        """Frame times of the traces on the session clock (aligned, else their own clock)."""
+        return self._frame_times.copy() if self._frame_times is not None else self.get_original_timestamps()
+
+    def set_aligned_timestamps(self, aligned_timestamps: np.ndarray) -> None:
+        """Give the session time of every frame of the traces (strictly increasing, one per frame)."""
+        t = np.asarray(aligned_timestamps, dtype=np.float64)
+        n = self.get_num_frames()
+        if n is not None and t.shape != (n,):
+            raise NwbMotorValueError(
+                f"{self._source_path()}: set_aligned_timestamps: expected {n} frame times (one per frame), got shape {t.shape}"
+            )
+        if t.size > 1 and not np.all(np.diff(t) > 0):
+            raise NwbMotorValueError(f"{self._source_path()}: set_aligned_timestamps: expected strictly increasing times")
+        self._frame_times = t
+
+    def set_aligned_starting_time(self, aligned_starting_time: float) -> None:
+        """Shift the traces' times by ``aligned_starting_time`` (s), as NeuroConv does."""
+        self.set_aligned_timestamps(self.get_timestamps() + float(aligned_starting_time))
+
+    def _clock_note(self, nwbfile: NWBFile) -> str:
+        """A warning (printed, and returned for the description) when the file holds frame
+        pulses these traces were never aligned to; else ''."""
+        if self._frame_times is not None or "imaging_frame_pulses" not in nwbfile.events:
+            return ""
+        import warnings
+
+        note = (
+            f"{self._source_path()}: the file holds the microscope's frame pulses (events/imaging_frame_pulses) but "
+            "these traces were never aligned to them: they start at 0 s on their own clock, NOT the acquisition's. "
+            "Use nwbmotor.converters.SessionConverter (or call align_session in temporally_align_data_interfaces)"
+        )
+        warnings.warn(note, UserWarning, stacklevel=3)
+        return " WARNING: " + note
 
     def _functional_channel_and_plane(self) -> tuple[int, int | None]:
         """Index of the movie channel the ROIs were drawn on, and their plane (None: unknown)."""

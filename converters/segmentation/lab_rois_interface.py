@@ -197,7 +197,8 @@ class LabRoisInterface(SegmentationInterfaceBase):
             nwbfile,
             self.plane_metadata(metadata),
             name=self.plane_segmentation_name,
-            description=f"ROIs drawn as polygons in the lab's ROI tool ({source}), rasterised at pixel centres.",
+            description=f"ROIs drawn as polygons in the lab's ROI tool ({source}), rasterised at pixel centres."
+            + self._clock_note(nwbfile),
             imaging_plane_name=self.imaging_plane_name,
             image_masks=self.image_masks().astype(np.uint8),
             columns=columns,

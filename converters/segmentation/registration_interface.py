@@ -172,19 +172,20 @@ class CellRegistrationInterface(BaseDataInterface):
     # ---- session hooks
     def link_session(self, interfaces: Mapping[str, BaseDataInterface]) -> None:
         """Attach to the session's ``suite2p`` or ``lab_rois`` source."""
-        kinds = (
-            [self.segmentation_kind]
-            if self.segmentation_kind
-            else [k for k in _SEGMENTATION_KINDS if k in interfaces]
-        )
-        if not kinds or kinds[0] not in interfaces:
+        if self.segmentation_kind:
+            kinds = [self.segmentation_kind] if self.segmentation_kind in interfaces else []
+        else:  # by what they provide: a ROI table this interface can attach to
+            kinds = [k for k, i in interfaces.items()
+                     if "rois" in getattr(i, "provides", ()) and hasattr(i, "attach_registration")]
+        if not kinds:
             raise NwbMotorValueError(
                 f"{self.path}: a 'registration' source needs a 'suite2p' or 'lab_rois' source in the same session "
                 f"(found {sorted(interfaces)})"
             )
         if len(kinds) > 1:
             raise NwbMotorValueError(
-                f"{self.path}: the session has both 'suite2p' and 'lab_rois'; pass segmentation= to say which to register"
+                f"{self.path}: the session has several ROI tables ({', '.join(kinds)}); pass segmentation= to say "
+                "which to register"
             )
         self._segmentation = interfaces[kinds[0]]
         self._segmentation.attach_registration(self)

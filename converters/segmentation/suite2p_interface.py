@@ -228,7 +228,8 @@ class Suite2pInterface(SegmentationInterfaceBase):
             nwbfile,
             self.plane_metadata(metadata),
             name=self.plane_segmentation_name,
-            description=f"ROIs segmented by Suite2p ({plane.folder.name} of {plane.folder.parent}).",
+            description=f"ROIs segmented by Suite2p ({plane.folder.name} of {plane.folder.parent})."
+            + self._clock_note(nwbfile),
             imaging_plane_name=self.imaging_plane_name,
             pixel_masks=plane.pixel_masks,
             columns=columns,

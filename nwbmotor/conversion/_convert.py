@@ -90,18 +90,19 @@ def _make_interface(kind: str, args: dict[str, Any]) -> BaseDataInterface:
 
 
 def _build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:
+    from nwbmotor.converters._session import align_session
+
     interfaces = {kind: _make_interface(kind, args) for kind, args in session.sources.items()}
-    for interface in sorted(interfaces.values(), key=lambda i: getattr(i, "link_order", 0)):
-        link = getattr(interface, "link_session", None)
-        if link is not None:
-            link(interfaces)
+    align_session(interfaces)
     return interfaces
 
 
 def build_nwbfile(session: SessionSpec) -> tuple[NWBFile, dict[str, BaseDataInterface]]:
     """Build the in-memory NWBFile of one session, and the interfaces that filled it.
 
-    The spec's subject and session metadata override what the interfaces report.
+    The session's ``neuroconv_metadata`` is merged over what the interfaces report, and
+    the spec's subject and session metadata over both; ``conversion_options`` go to the
+    interfaces' ``add_to_nwbfile``.
     """
     from neuroconv import ConverterPipe
     from neuroconv.utils import dict_deep_update
@@ -109,8 +110,9 @@ def build_nwbfile(session: SessionSpec) -> tuple[NWBFile, dict[str, BaseDataInte
     interfaces = _build_interfaces(session)
     converter = ConverterPipe(data_interfaces=interfaces)
     ours = to_neuroconv_metadata(session.subject, session.session, session.shared)
-    metadata = dict_deep_update(converter.get_metadata(), ours)
-    return converter.create_nwbfile(metadata=metadata), interfaces
+    metadata = dict_deep_update(dict_deep_update(converter.get_metadata(), session.neuroconv_metadata), ours)
+    options = {k: dict(v) for k, v in session.conversion_options.items()}
+    return converter.create_nwbfile(metadata=metadata, conversion_options=options or None), interfaces
 
 
 def _output_path(output_dir: Path, session: SessionSpec, backend: str) -> Path:

@@ -27,6 +27,11 @@ __all__ = ["SessionSpec", "ConversionSpec", "load_spec", "session_file_name"]
 
 class _SessionEntry(SessionMetadata):
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: NeuroConv metadata deep-merged over what the interfaces report (e.g. the
+    #: ``Ophys`` imaging plane of a ``neuroconv:`` source); subject/session keys of the spec win
+    neuroconv_metadata: dict[str, Any] = Field(default_factory=dict)
+    #: per source kind, NeuroConv conversion options (``add_to_nwbfile`` keywords, e.g. ``stub_test``)
+    conversion_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 class _SubjectEntry(SubjectMetadata):
@@ -47,6 +52,10 @@ class SessionSpec:
     session: SessionMetadata
     shared: SharedMetadata
     sources: dict[str, dict[str, Any]]
+    #: NeuroConv metadata merged over the interfaces' (spec key ``neuroconv_metadata``)
+    neuroconv_metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: NeuroConv conversion options per source kind (spec key ``conversion_options``)
+    conversion_options: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     #: problems with this session's source files (missing paths), when the spec was
     #: loaded with ``missing_paths="session"``: the session fails, the others convert
     unavailable: tuple[str, ...] = ()
@@ -233,7 +242,12 @@ def load_spec(
         subject = SubjectMetadata.model_validate(subj.model_dump(exclude={"sessions"}))
         for j, sess in enumerate(subj.sessions):
             where = f"subjects[{i}].sessions[{j}]"
-            session = SessionMetadata.model_validate(sess.model_dump(exclude={"sources"}))
+            session = SessionMetadata.model_validate(
+                sess.model_dump(exclude={"sources", "neuroconv_metadata", "conversion_options"}))
+            for kind in sess.conversion_options:
+                if kind not in sess.sources:
+                    problems.append(
+                        f"{where}.conversion_options.{kind}: no such source; expected one of {sorted(sess.sources)}")
             sources, missing = sess.sources, list[str]()
             if check_sources:
                 sources, found, missing = _check_sources(where, sess.sources, path.parent)
@@ -242,6 +256,8 @@ def load_spec(
                     problems.extend(missing)
                     missing = []
             spec = SessionSpec(subject=subject, session=session, shared=parsed.metadata, sources=sources,
+                               neuroconv_metadata=dict(sess.neuroconv_metadata),
+                               conversion_options={k: dict(v) for k, v in sess.conversion_options.items()},
                                unavailable=tuple(missing))
             if spec.relative_path in seen:
                 problems.append(f"{where}.session_id: {session.session_id!r} repeats {seen[spec.relative_path]}")

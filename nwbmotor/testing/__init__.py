@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from nwbmotor.testing._foreign import (
         write_foreign_ophys_session,
     )
+    from nwbmotor.testing._http import (
+        ServedFiles,
+        serve_files,
+    )
     from nwbmotor.testing._imaging import (
         ScanImageSession,
         SyntheticMovie,
@@ -62,6 +66,10 @@ if TYPE_CHECKING:
     from nwbmotor.testing._planted_inputs import (
         planted_boutons,
         planted_spines,
+    from nwbmotor.testing._reaching import (
+        ReachingSessionTruth,
+        write_long_lever_session,
+        write_reaching_session,
     )
     from nwbmotor.testing._rig import (
         RigSessionTruth,
@@ -151,5 +159,11 @@ __getattr__, __dir__, __all__ = attach(
         # planted input boutons and spine turnover (nwbmotor/testing/_planted_inputs.py)
         "planted_boutons": "nwbmotor.testing._planted_inputs",
         "planted_spines": "nwbmotor.testing._planted_inputs",
+        # spike-sorted reaching sessions, long lever sessions, a loopback HTTP server (clock issue)
+        "ReachingSessionTruth": "nwbmotor.testing._reaching",
+        "write_reaching_session": "nwbmotor.testing._reaching",
+        "write_long_lever_session": "nwbmotor.testing._reaching",
+        "ServedFiles": "nwbmotor.testing._http",
+        "serve_files": "nwbmotor.testing._http",
     },
 )

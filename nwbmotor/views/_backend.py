@@ -18,6 +18,7 @@ from xarray.core import indexing
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.views import _layout
+from nwbmotor.views._index import regular_time_coords
 from nwbmotor.views._lazy import H5_LOCK, NwbDatasetArray, StackedArray
 from nwbmotor.views._zarrfile import ZarrFile, is_zarr_store
 
@@ -28,7 +29,11 @@ _TABLES = (("intervals/trials", "trial", ""), ("intervals/movements", "movement"
            ("intervals/optogenetic_epochs", "epoch", "epoch_"))
 
 
-def _check_path(filename_or_obj: Any) -> Path:
+def _check_path(filename_or_obj: Any) -> Path | str:
+    from nwbmotor.views._remote import is_url
+
+    if is_url(filename_or_obj):
+        return str(filename_or_obj)
     if not isinstance(filename_or_obj, (str, os.PathLike)):
         raise NwbMotorTypeError(
             f"open_session: expected a path to an NWB file (str or PathLike), got {type(filename_or_obj).__name__}"
@@ -70,13 +75,22 @@ def open_nwb_dataset(
     series: str | None = None,
     drop_variables: str | list[str] | tuple[str, ...] | None = None,
     lock: Any = None,
+    bin_width: float | None = None,
 ) -> xr.Dataset:
-    """Build the lazy session Dataset of one NWB file (see :func:`nwbmotor.open_session`)."""
+    """Build the lazy session Dataset of one NWB file or URL (see :func:`nwbmotor.open_session`)."""
     import h5py
 
     path = _check_path(filename_or_obj)
     lock = H5_LOCK if lock is None or lock is True else lock
-    opener = ZarrFile if is_zarr_store(path) else h5py.File
+    if isinstance(path, str):  # a URL
+        from nwbmotor.views._remote import RemoteH5File, resolve_url
+
+        opener: Any = RemoteH5File
+        path = resolve_url(path)
+        source = path
+    else:
+        opener = ZarrFile if is_zarr_store(path) else h5py.File
+        source = str(path.resolve())
     manager = CachingFileManager(opener, str(path), mode="r")
     try:
         with lock:
@@ -84,7 +98,8 @@ def open_nwb_dataset(
                 f = manager.acquire()
             except (OSError, ValueError, KeyError) as exc:
                 raise NwbMotorValueError(f"{path}: the file cannot be opened ({exc}); is it truncated?") from None
-            ds = _build(f, manager, lock, activity, series)
+            ds = _build(f, manager, lock, activity, series, bin_width)
+            ds.attrs["source_file"] = source
     except Exception:
         manager.close()
         raise
@@ -95,24 +110,28 @@ def open_nwb_dataset(
     return ds
 
 
-def _build(f: Any, manager: CachingFileManager, lock: Any, activity: str | None, series: str | None) -> xr.Dataset:
+def _build(f: Any, manager: CachingFileManager, lock: Any, activity: str | None, series: str | None,
+           bin_width: float | None = None) -> xr.Dataset:
     if "nwb_version" not in f.attrs and "general" not in f:
         raise NwbMotorValueError(f"{f.filename}: an HDF5 file without the NWB root (no nwb_version attribute)")
     attrs: dict[str, Any] = _layout.session_attrs(f)
-    attrs["source_file"] = str(Path(f.filename).resolve())
+    attrs["source_file"] = str(f.filename)
     notes: list[str] = []
     variables: dict[str, xr.Variable] = {}
     coords: dict[str, xr.Variable] = {}
 
-    info = _layout.find_activity(f, activity, series)
-    if info is not None:
+    use_units = activity == "spikes" or (
+        activity == "auto" and series is None and "units" in f and not _layout.has_activity_series(f))
+    info = None if use_units else _layout.find_activity(f, activity, series)
+    if use_units:
+        _add_units(f, manager, lock, variables, coords, attrs, bin_width)
+    elif info is not None:
         if len(info.shape) != 2:
             raise NwbMotorValueError(
                 f"{f.filename}: {info.data_path} has shape {info.shape}; expected (time, unit) activity"
             )
         n_time, n_unit = info.shape
-        coords["time"] = xr.Variable("time", _layout.series_time(f, info.path, n_time),
-                                     {"units": "s", "long_name": "time in the session clock"})
+        _time_coord(f, info.path, n_time, "time", coords)
         ucoords, extra = _layout.unit_coords(f, info)
         for name, (dim, values, cattrs) in ucoords.items():
             coords[name] = xr.Variable(dim, values, cattrs)
@@ -133,16 +152,16 @@ def _build(f: Any, manager: CachingFileManager, lock: Any, activity: str | None,
                 _encoding(f, raw, ("time", "unit")),
             )
     else:
-        attrs["source"] = "model" if "processing/model" in f else "imaging"
+        attrs["source"] = "model" if "processing/model" in f else ("ephys" if "units" in f else "imaging")
         attrs["activity_kind"] = "none"
         notes.append("opened with activity=None: no activity variable")
 
     if attrs["source"] == "model":
         _add_model_behavior(f, manager, lock, variables, coords)
     else:
-        _add_lab_behavior(f, manager, lock, variables, coords)
+        _add_lab_behavior(f, manager, lock, variables, coords, notes)
 
-    for path, dim, prefix in _TABLES:
+    for path, dim, prefix in _tables(f):
         table = _layout.read_table(f, path, notes)
         if table is None:
             continue
@@ -153,11 +172,75 @@ def _build(f: Any, manager: CachingFileManager, lock: Any, activity: str | None,
             variables[f"{prefix}{name}"] = xr.Variable(dim, values, vattrs)
     if notes:
         attrs["notes"] = "; ".join(notes)
-    return xr.Dataset(variables, coords=coords, attrs=attrs)
+    lazy = [coords.pop(k) for k in [k for k, v in coords.items() if isinstance(v, xr.Coordinates)]]
+    ds = xr.Dataset(variables, coords=coords, attrs=attrs)
+    for c in lazy:
+        ds = ds.assign_coords(c)
+    return ds
 
 
-def _add_lab_behavior(f: Any, manager: CachingFileManager, lock: Any, variables: dict, coords: dict) -> None:
-    series = _layout.find_behavior(f)
+_TIME_ATTRS = {"units": "s", "long_name": "time in the session clock"}
+
+
+def _time_coord(f: Any, path: str, n: int, dim: str, coords: dict) -> None:
+    """The times of a series as the ``dim`` coordinate: lazily indexed when regularly sampled."""
+    timing = _layout.series_timing(f, path, n)
+    if isinstance(timing, tuple):
+        coords[dim] = regular_time_coords(dim, start=timing[0], rate=timing[1], n=n, attrs=dict(_TIME_ATTRS))
+    else:
+        coords[dim] = xr.Variable(dim, timing, dict(_TIME_ATTRS))
+
+
+def _tables(f: Any) -> list[tuple[str, str, str]]:
+    """The interval tables of the file: nwbmotor's (trials, movements, light epochs), then
+    NWB's ``epochs`` (dim ``session_epoch``) and any other (dim = the table's name)."""
+    tables = list(_TABLES)
+    known = {p.rsplit("/", 1)[-1] for p, _, _ in _TABLES}
+    intervals = f.get("intervals")
+    for name in sorted(intervals) if intervals is not None else []:
+        if name in known or hasattr(intervals[name], "shape"):
+            continue
+        dim = "session_epoch" if name == "epochs" else name
+        tables.append((f"intervals/{name}", dim, f"{dim}_"))
+    return tables
+
+
+def _add_units(f: Any, manager: CachingFileManager, lock: Any, variables: dict, coords: dict, attrs: dict,
+               bin_width: float | None) -> None:
+    from nwbmotor.views._units import DEFAULT_BIN_WIDTH, BinnedSpikesArray, unit_coords, units_info
+
+    t_stop = None
+    trials = f.get("intervals/trials")
+    if trials is not None and "stop_time" in trials and trials["stop_time"].shape[0]:
+        t_stop = float(np.nanmax(trials["stop_time"][()]))
+    width = DEFAULT_BIN_WIDTH if bin_width is None else bin_width
+    info = units_info(f, bin_width=width, t_stop=t_stop)
+    if info is None:
+        raise NwbMotorValueError(f"{f.filename}: activity='spikes' but the file has no units/spike_times")
+    coords["time"] = regular_time_coords(
+        "time", start=info.t_start + 0.5 * info.bin_width, rate=1.0 / info.bin_width, n=info.n_bins,
+        attrs={**_TIME_ATTRS, "bin_width": info.bin_width, "long_name": "centre of the spike-count bin, session clock"})
+    for name, (dim, values, cattrs) in unit_coords(f, info).items():
+        coords[name] = xr.Variable(dim, values, cattrs)
+    variables["activity"] = xr.Variable(
+        ("time", "unit"), indexing.LazilyIndexedArray(BinnedSpikesArray(manager, info, lock)),
+        {"units": "spikes/s", "kind": "spikes", "nwb_path": "/units", "bin_width": info.bin_width,
+         "long_name": f"firing rate in {info.bin_width * 1e3:g} ms bins"},
+    )
+    n_spikes = int(info.ends[-1]) if info.ends.size else 0
+    variables["spike_time"] = xr.Variable(
+        ("spike",), indexing.LazilyIndexedArray(NwbDatasetArray(manager, info.path, (n_spikes,), np.dtype(np.float64),
+                                                                lock=lock)),
+        {"units": "s", "long_name": "spike times of all units; unit u's are spike_start[u]:spike_stop[u]"},
+    )
+    attrs["source"] = "ephys"
+    attrs["activity_kind"] = "spikes"
+    attrs["bin_width"] = info.bin_width
+
+
+def _add_lab_behavior(f: Any, manager: CachingFileManager, lock: Any, variables: dict, coords: dict,
+                      notes: list[str] | None = None) -> None:
+    series = _layout.find_behavior(f, notes)
     if not series:
         return
     parts = [_lazy(manager, s, lock, as_2d=True) for s in series]
@@ -166,8 +249,7 @@ def _add_lab_behavior(f: Any, manager: CachingFileManager, lock: Any, variables:
         labels.extend(_layout.channel_labels(f, s, p.shape[1]))
     data = parts[0] if len(parts) == 1 else StackedArray(parts)
     first = series[0]
-    coords["time_behavior"] = xr.Variable("time_behavior", _layout.series_time(f, first.path, first.shape[0]),
-                                          {"units": "s", "long_name": "time in the session clock"})
+    _time_coord(f, first.path, first.shape[0], "time_behavior", coords)
     coords["channel"] = xr.Variable("channel", np.array(labels, dtype=str))
     units = sorted({s.unit for s in series})
     variables["behavior"] = xr.Variable(
@@ -183,8 +265,7 @@ def _add_model_behavior(f: Any, manager: CachingFileManager, lock: Any, variable
         return
     n = outputs.shape[0]
     arr = _lazy(manager, outputs, lock, as_2d=True)
-    coords["time_behavior"] = xr.Variable("time_behavior", _layout.series_time(f, outputs.path, n),
-                                          {"units": "s", "long_name": "time in the session clock"})
+    _time_coord(f, outputs.path, n, "time_behavior", coords)
     coords["channel"] = xr.Variable("channel", np.array(_layout.channel_labels(f, outputs, arr.shape[1]), dtype=str))
     variables["behavior"] = xr.Variable(("time_behavior", "channel"), indexing.LazilyIndexedArray(arr),
                                         {"units": outputs.unit, "nwb_path": outputs.path})
@@ -222,7 +303,7 @@ class NwbMotorBackendEntrypoint(BackendEntrypoint):
 
     description = "NWB sessions (two-photon imaging or network models) as lazy nwbmotor session views"
     url = "https://github.com/nwbmotor/nwbmotor"
-    open_dataset_parameters = ("filename_or_obj", "drop_variables", "activity", "series", "lock")
+    open_dataset_parameters = ("filename_or_obj", "drop_variables", "activity", "series", "lock", "bin_width")
 
     def open_dataset(  # type: ignore[override]
         self,
@@ -232,9 +313,10 @@ class NwbMotorBackendEntrypoint(BackendEntrypoint):
         activity: str | None = "auto",
         series: str | None = None,
         lock: Any = None,
+        bin_width: float | None = None,
     ) -> xr.Dataset:
         return open_nwb_dataset(filename_or_obj, activity=activity, series=series,
-                                drop_variables=drop_variables, lock=lock)
+                                drop_variables=drop_variables, lock=lock, bin_width=bin_width)
 
     def guess_can_open(self, filename_or_obj: Any) -> bool:
         return False

@@ -33,16 +33,18 @@ __all__ = [
     "ACTIVITY_KINDS",
     "SeriesInfo",
     "find_activity",
+    "has_activity_series",
     "find_behavior",
     "find_fluorescence",
     "find_model_series",
     "read_table",
     "series_time",
+    "series_timing",
     "session_attrs",
     "unit_coords",
 ]
 
-ACTIVITY_KINDS = ("dff", "fluorescence", "deconvolved", "events", "rates")
+ACTIVITY_KINDS = ("dff", "fluorescence", "deconvolved", "events", "rates", "spikes")
 _AUTO_ORDER = ("dff", "fluorescence", "deconvolved", "events", "rates")
 _NEVER = ("neuropil", "baseline", "denoised", "background")
 _CELL_TYPES = {
@@ -141,6 +143,11 @@ def _candidates(f: Any) -> list[SeriesInfo]:
     return found
 
 
+def has_activity_series(f: Any) -> bool:
+    """True when the file holds ROI traces or model rates (which "auto" prefers to spikes)."""
+    return bool(_candidates(f))
+
+
 def find_activity(f: Any, activity: str | None, series: str | None) -> SeriesInfo | None:
     """The series to present as ``activity``, or None when ``activity`` is None.
 
@@ -179,7 +186,8 @@ def find_activity(f: Any, activity: str | None, series: str | None) -> SeriesInf
                 f"{f.filename}: {len(of_kind)} {kind!r} series ({', '.join(c.path for c in of_kind)}); "
                 "pass series=<path> to choose one"
             )
-    wanted = "ROI traces (RoiResponseSeries in DfOverF/Fluorescence/Deconvolved) or model rates (processing/model/rates)"
+    wanted = ("ROI traces (RoiResponseSeries in DfOverF/Fluorescence/Deconvolved), model rates "
+              "(processing/model/rates) or spike-sorted units (units/spike_times)")
     if activity != "auto":
         wanted = f"{activity!r} traces"
     raise NwbMotorValueError(
@@ -202,10 +210,24 @@ def find_fluorescence(f: Any, activity: SeriesInfo) -> SeriesInfo | None:
         return None
     n = activity.shape[0]
     try:
-        same = np.array_equal(series_time(f, raw[0].path, n), series_time(f, activity.path, n))
+        a, b = series_timing(f, raw[0].path, n), series_timing(f, activity.path, n)
+        same = a == b if isinstance(a, tuple) and isinstance(b, tuple) else np.array_equal(
+            series_time(f, raw[0].path, n), series_time(f, activity.path, n))
     except NwbMotorValueError:
         return None
     return raw[0] if same else None
+
+
+def series_timing(f: Any, path: str, n: int) -> tuple[float, float] | np.ndarray:
+    """``(starting_time, rate)`` of a regularly sampled TimeSeries (nothing else is read),
+    else its checked timestamps (see :func:`series_time`)."""
+    group = f[path]
+    if "timestamps" not in group and "starting_time" in group:
+        st = group["starting_time"]
+        rate = float(st.attrs.get("rate", np.nan))
+        if np.isfinite(rate) and rate > 0:
+            return float(scalar(st[()])), rate
+    return series_time(f, path, n)
 
 
 def series_time(f: Any, path: str, n: int) -> np.ndarray:
@@ -449,23 +471,36 @@ def unit_coords(f: Any, info: SeriesInfo) -> tuple[dict[str, tuple[str, np.ndarr
     return coords, extra
 
 
-def find_behavior(f: Any) -> list[SeriesInfo]:
-    """Behaviour series of a lab session: ``lever`` first, then series on the lever's clock."""
-    processing = f.get("processing")
-    module = processing.get("behavior") if processing is not None else None
-    if module is None:
-        return []
-    found: list[SeriesInfo] = []
-    for _, container in _groups(module):
+_NOT_BEHAVIOR = ("TwoPhotonSeries", "OnePhotonSeries", "ImageSeries", "ImageMaskSeries", "ElectricalSeries",
+                 "SpikeEventSeries", "RoiResponseSeries")
+
+
+def _behavior_members(f: Any, parent: Any) -> list[SeriesInfo]:
+    found = []
+    for _, container in _groups(parent):
         members = [container] if "data" in container else [g for _, g in _groups(container) if "data" in g]
         for g in members:
-            if g["data"].ndim in (1, 2):
+            if _ntype(g) not in _NOT_BEHAVIOR and hasattr(g["data"], "ndim") and g["data"].ndim in (1, 2):
                 found.append(_series_info(f, g, "behavior"))
+    return found
+
+
+def find_behavior(f: Any, notes: list[str] | None = None) -> list[SeriesInfo]:
+    """Behaviour series: ``processing/behavior`` (else ``acquisition``), ``lever`` first,
+    then the series on the first one's clock; the others are named in ``notes``."""
+    processing = f.get("processing")
+    module = processing.get("behavior") if processing is not None else None
+    found = _behavior_members(f, module) if module is not None else []
+    if not found and "acquisition" in f:
+        found = _behavior_members(f, f["acquisition"])
     found.sort(key=lambda s: (s.path.rsplit("/", 1)[-1].lower() != "lever", s.path))
     if not found:
         return []
     first = found[0]
     same = [s for s in found if s.shape[0] == first.shape[0] and _same_clock(f, s.path, first.path)]
+    left = [s.path for s in found if s not in same]
+    if left and notes is not None:
+        notes.append(f"behaviour series on another clock than {first.path} left out: {', '.join(left)}")
     return same
 
 

@@ -9,7 +9,7 @@ import xarray as xr
 
 __all__ = ["open_session"]
 
-ActivityKind = Literal["auto", "dff", "fluorescence", "deconvolved", "events", "rates"]
+ActivityKind = Literal["auto", "dff", "fluorescence", "deconvolved", "events", "rates", "spikes"]
 
 
 def open_session(
@@ -19,8 +19,9 @@ def open_session(
     series: str | None = None,
     chunks: int | dict[str, int] | Literal["auto"] | None = None,
     cache: bool | None = None,
+    bin_width: float | None = None,
 ) -> xr.Dataset:
-    """Open one NWB session (imaging or model) as a lazy :class:`xarray.Dataset`.
+    """Open one NWB session (imaging, spike-sorted ephys or model) as a lazy :class:`xarray.Dataset`.
 
     The same as ``xr.open_dataset(path, engine="nwbmotor", ...)``. Nothing large is read
     until values are computed; the Dataset pickles (the file is re-opened wherever it
@@ -31,14 +32,33 @@ def open_session(
     ========================  ============================  =========================================
     variable                  dims                          content
     ========================  ============================  =========================================
-    ``activity``              (``time``, ``unit``)          dF/F, fluorescence, deconvolved, events, or model rates
+    ``activity``              (``time``, ``unit``)          dF/F, fluorescence, deconvolved, events, model rates,
+                                                            or binned spikes (spikes/s)
+    ``spike_time``            (``spike``)                   spike times of a Units table (unit ``u``'s are
+                                                            ``spike_start[u]:spike_stop[u]``)
     ``behavior``              (``time_behavior``, ``channel``)  lever (volts, or metres if calibrated) / model output
     ``target``                (``time_behavior``, ``channel``)  the model's output target (models only)
     ``input``                 (``time_behavior``, ``input_channel``)  the model's inputs (models only)
     trial columns             (``trial``)                   NWB names: ``start_time``, ``cue_time``, ``movement_onset``, ...
     ``movement_*``            (``movement``)                ``intervals/movements`` columns
     ``epoch_*``               (``epoch``)                   ``intervals/optogenetic_epochs`` columns
+    ``session_epoch_*``       (``session_epoch``)           NWB's ``intervals/epochs`` columns
+    ``<table>_*``             (``<table>``)                 any other ``intervals/<table>``
     ========================  ============================  =========================================
+
+    Behaviour is read from ``processing/behavior`` (or, when it has none, from the
+    ``acquisition`` time series); series on another clock than the first are named in
+    ``attrs["notes"]``. Regularly sampled times (``starting_time`` + ``rate``) are lazy
+    index coordinates (:class:`nwbmotor.views._index.SessionTimeIndex`): opening a long
+    session does not materialise its times, and a view pickles to a few kilobytes.
+
+    Spike-sorted units (``activity="spikes"``, or "auto" on a file with a Units table and
+    no ROI traces): ``activity`` is the firing rate in bins of ``bin_width`` seconds
+    (default :data:`nwbmotor.views._units.DEFAULT_BIN_WIDTH`, 20 ms), ``time`` the bin
+    centres, from 0 s (or the first spike, if earlier) to the last spike or trial end;
+    unit coordinates ``region`` (the unit's ``location`` column, else its first
+    electrode's location), ``electrode``, ``quality`` (when present), ``cell_type``,
+    ``global_id``, ``source`` = "ephys", ``spike_start`` / ``spike_stop``.
 
     Coordinates on ``unit``: ``unit_id`` (row id of the ROI / unit table), ``cell_type``
     ("excitatory", "inhibitory", "unknown"), ``global_id`` (identity across sessions,
@@ -55,11 +75,13 @@ def open_session(
     Parameters
     ----------
     path : str or PathLike
-        An NWB file: HDF5, or a Zarr store (folder) as written by hdmf-zarr.
-    activity : {"auto", "dff", "fluorescence", "deconvolved", "events", "rates"} or None
+        An NWB file: HDF5, or a Zarr store (folder) as written by hdmf-zarr; or an
+        ``http(s)://`` URL of an HDF5 NWB file (a DANDI asset URL too), read lazily by
+        HTTP range requests (fsspec, :mod:`nwbmotor.views._remote`).
+    activity : {"auto", "dff", "fluorescence", "deconvolved", "events", "rates", "spikes"} or None
         Which traces become ``activity``. "auto" takes the first present of dF/F,
-        fluorescence, deconvolved, events, model rates. None opens the session without
-        activity (e.g. behaviour-only files).
+        fluorescence, deconvolved, events, model rates, spikes. None opens the session
+        without activity (e.g. behaviour-only files).
     series : str, optional
         Path (or unique trailing name) of the series to use when a file holds several
         of the asked kind (multi-plane recordings).
@@ -68,6 +90,8 @@ def open_session(
         (``{}`` uses the file's own chunking), as in :func:`xarray.open_dataset`.
     cache : bool, optional
         As in :func:`xarray.open_dataset`.
+    bin_width : float, optional
+        Seconds per bin of spike-sorted activity (default 0.02).
 
     Returns
     -------
@@ -104,5 +128,6 @@ def open_session(
     if cache is not None:
         kwargs["cache"] = cache
     return xr.open_dataset(
-        os.fspath(path), engine=NwbMotorBackendEntrypoint, chunks=chunks, activity=activity, series=series, **kwargs
+        os.fspath(path), engine=NwbMotorBackendEntrypoint, chunks=chunks, activity=activity, series=series,
+        bin_width=bin_width, **kwargs
     )

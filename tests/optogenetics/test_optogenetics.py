@@ -14,6 +14,8 @@ from nwbmotor.testing import assert_valid_nwb, mock_nwbfile, write_rig_session
 class _States:
     """The part of the Dispatcher interface the optogenetics interface uses: states in session time."""
 
+    provides = frozenset({"trials"})
+
     def __init__(self, states):
         self._states = states
 

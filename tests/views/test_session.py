@@ -197,7 +197,9 @@ def test_no_activity_is_a_clear_error_or_an_explicit_absence(tmp_path):
 def test_missing_kind_names_what_is_there(lab, model_path):
     with pytest.raises(NwbMotorValueError, match=r"no activity; expected 'rates' traces, found: .*DfOverF.*\(dff\)"):
         open_session(lab.path, activity="rates")
-    with pytest.raises(NwbMotorValueError, match=r"activity='spikes'; expected 'auto', None or one of"):
+    with pytest.raises(NwbMotorValueError, match=r"activity='calcium'; expected 'auto', None or one of"):
+        open_session(model_path, activity="calcium")
+    with pytest.raises(NwbMotorValueError, match=r"activity='spikes' but the file has no units/spike_times"):
         open_session(model_path, activity="spikes")
 
 

@@ -1,0 +1,124 @@
+"""A loopback HTTP server with byte ranges, for testing remote reads (and counting their bytes)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["ServedFiles", "serve_files"]
+
+
+@dataclasses.dataclass
+class ServedFiles:
+    """A running loopback server: ``url(name)`` of a served file, and what it sent.
+
+    Attributes
+    ----------
+    base_url : str
+    bytes_sent : int
+        Body bytes sent (range or whole-file responses), all files together.
+    requests : int
+        GET requests answered.
+    """
+
+    base_url: str
+    bytes_sent: int = 0
+    requests: int = 0
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/{name}"
+
+    def reset(self) -> None:
+        self.bytes_sent = 0
+        self.requests = 0
+
+
+def _handler(root: Path, stats: ServedFiles) -> type[http.server.BaseHTTPRequestHandler]:
+    lock = threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:  # quiet
+            pass
+
+        def _target(self) -> Path | None:
+            path = (root / self.path.lstrip("/").split("?")[0]).resolve()
+            return path if path.is_file() and root in path.parents else None
+
+        def do_HEAD(self) -> None:  # noqa: N802 - http.server's spelling
+            path = self._target()
+            if path is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(path.stat().st_size))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+
+        def do_GET(self) -> None:  # noqa: N802
+            path = self._target()
+            if path is None:
+                self.send_error(404)
+                return
+            size = path.stat().st_size
+            start, stop = 0, size
+            ranged = self.headers.get("Range", "")
+            if ranged.startswith("bytes="):
+                first, _, last = ranged[6:].split(",")[0].partition("-")
+                if first:
+                    start, stop = int(first), min(size, int(last) + 1 if last else size)
+                else:  # suffix range: the last N bytes
+                    start, stop = max(0, size - int(last)), size
+                if start >= size:
+                    self.send_response(416)
+                    self.send_header("Content-Range", f"bytes */{size}")
+                    self.end_headers()
+                    return
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{stop - 1}/{size}")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", str(stop - start))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+            with open(path, "rb") as fh:
+                fh.seek(start)
+                body = fh.read(stop - start)
+            self.wfile.write(body)
+            with lock:
+                stats.bytes_sent += len(body)
+                stats.requests += 1
+
+    return Handler
+
+
+@contextlib.contextmanager
+def serve_files(root: str | os.PathLike[str]) -> Iterator[ServedFiles]:
+    """Serve the files under ``root`` on ``http://127.0.0.1:<free port>`` while the block runs.
+
+    Byte ranges (``Range: bytes=a-b``) are honoured, as by S3 and the DANDI archive.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, urllib.request
+    >>> root = pathlib.Path(tempfile.mkdtemp()); _ = (root / "a.bin").write_bytes(b"0123456789")
+    >>> with serve_files(root) as served:
+    ...     req = urllib.request.Request(served.url("a.bin"), headers={"Range": "bytes=2-4"})
+    ...     urllib.request.urlopen(req).read(), served.bytes_sent
+    (b'234', 3)
+    """
+    stats = ServedFiles(base_url="")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(Path(root).resolve(), stats))
+    stats.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield stats
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
