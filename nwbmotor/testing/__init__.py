@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from nwbmotor.testing._planted_inputs import (
         planted_boutons,
         planted_spines,
+    )
     from nwbmotor.testing._reaching import (
         ReachingSessionTruth,
         write_long_lever_session,
