@@ -48,7 +48,19 @@ def run_jobs(
             if scheduler is None:
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None)
-            with Client(scheduler or cluster) as client:
+            try:
+                client = Client(scheduler or cluster, timeout="10s")
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                if cluster is not None:
+                    cluster.close()
+                from nwbmotor._errors import NwbMotorValueError
+                from nwbmotor._safe_yaml import clip, shorten
+
+                raise NwbMotorValueError(
+                    f"--scheduler {clip(scheduler)}: cannot connect to a dask scheduler there ({shorten(str(exc), 120)}); "
+                    "expected the address of a running one, e.g. tcp://127.0.0.1:8786"
+                ) from None
+            with client:
                 futures = {client.submit(func, job, pure=False, **kwargs): i for i, job in enumerate(jobs)}
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         ConversionResult,
         SessionOutcome,
         build_nwbfile,
+        check_spec,
         convert,
         convert_session,
     )
@@ -49,6 +50,7 @@ __getattr__, __dir__, __all__ = attach(
         "SharedMetadata": "nwbmotor.conversion._metadata",
         "SubjectMetadata": "nwbmotor.conversion._metadata",
         "build_nwbfile": "nwbmotor.conversion._convert",
+        "check_spec": "nwbmotor.conversion._convert",
         "convert": "nwbmotor.conversion._convert",
         "convert_session": "nwbmotor.conversion._convert",
         "get_interface_class": "nwbmotor.conversion._registry",
