@@ -78,7 +78,7 @@ def convert(spec: Path, output_dir: Path, backend: str, workers: int, scheduler:
     from nwbmotor.conversion import convert as run
 
     if workers < 1:
-        raise click.BadParameter(f"expected at least 1, got {workers}", param_hint="--workers")
+        raise NwbMotorError(f"--workers: expected at least 1, got {workers}")
     if check_only:
         click.echo(check_spec(spec, output_dir=output_dir, backend=backend))
         return
@@ -123,11 +123,18 @@ def inspect(paths: tuple[Path, ...], as_json: bool) -> None:
 @_clean_errors
 def organize(paths: tuple[Path, ...], dandiset_dir: Path, mode: str, name: str | None,
              description: str | None) -> None:
-    """Organize NWB files into a DANDI dandiset (layout + dandiset.yaml) and validate it."""
+    """Organize NWB files into a DANDI dandiset (layout + dandiset.yaml) and validate it.
+
+    Sessions can be added one at a time; files already there are left as they are.
+    Exits 2 if an input file was refused, 1 if dandi validate reports an error.
+    """
     from nwbmotor.sharing import organize as run
 
     result = run(paths, dandiset_dir, mode=mode, name=name, description=description)
     click.echo(result.summary())
+    if result.refused:
+        click.echo(f"error: {len(result.refused)} file(s) refused; the first: {result.refused[0]}", err=True)
+        sys.exit(2)
     if not result.ok:
         sys.exit(1)
 
@@ -156,8 +163,7 @@ def _parse_model_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"{clip(pair)}: expected KEY=VALUE, e.g. n_iterations=5000",
-                                     param_hint="--option")
+            raise NwbMotorError(f"--option {clip(pair)}: expected KEY=VALUE, e.g. n_iterations=5000")
         options[key.strip().replace("-", "_")] = load_yaml_text(value, source=f"--option {key.strip()}")
     return options
 

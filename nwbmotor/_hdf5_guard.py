@@ -26,6 +26,11 @@ def _clip(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def _tail(path: str, limit: int = 80) -> str:
+    """A path cut from the left, so that the file name shows."""
+    return path if len(path) <= limit else f"...{path[-limit:]}"
+
+
 def _text(value: str | bytes) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
@@ -35,11 +40,11 @@ def _dataset_problem(name: str, dset: Any) -> str | None:
 
     plist = dset.id.get_create_plist()
     if plist.get_layout() == h5py.h5d.VIRTUAL:
-        sources = [_clip(_text(plist.get_virtual_filename(i)), 60) for i in range(min(plist.get_virtual_count(), 3))]
+        sources = [_tail(_text(plist.get_virtual_filename(i))) for i in range(min(plist.get_virtual_count(), 3))]
         return f"dataset '/{name}' is a virtual dataset assembled from other files {sources}"
     if plist.get_external_count() > 0:
         target = _text(plist.get_external(0)[0])
-        return f"dataset '/{name}' stores its data in an external file {_clip(target, 60)!r}"
+        return f"dataset '/{name}' stores its data in an external file {_tail(target)!r}"
     return None
 
 
@@ -70,7 +75,7 @@ def self_contained_problem(file: Any) -> str | None:
             name = f"{prefix}{key}"
             link = group.get(key, getlink=True)
             if isinstance(link, h5py.ExternalLink):
-                return (f"'/{name}' is an external link to {_clip(link.filename, 60)!r}:"
+                return (f"'/{name}' is an external link to {_tail(link.filename)!r}:"
                         f"{_clip(link.path, 40)!r}")
             if isinstance(link, h5py.SoftLink):
                 continue  # stays inside the file; its target is visited under its own name

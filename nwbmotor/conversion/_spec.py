@@ -194,12 +194,12 @@ def _check_sources(
             fmt = prop.get("format") or next(
                 (p.get("format") for p in prop.get("anyOf", []) if p.get("format")), None
             )
-            if fmt is None and name.endswith("_path"):
-                fmt = "path"  # unannotated, but a path by name: resolve and check it too
+            if fmt in (None, "path") and name.endswith("_path"):
+                # unannotated, but a path by name: resolve and check it too
+                fmt = {"file_path": "file-path", "folder_path": "directory-path"}.get(name, "path")
             if fmt in {"file-path", "directory-path", "path"} and isinstance(args.get(name), (str, os.PathLike)):
                 if "\x00" in str(args[name]):
-                    problems.append(f"{key}.{name}: the path holds a NUL character; got {clip(args[name])}")
-                    continue
+                    continue  # reported by _control_characters; the OS cannot look it up
                 path = Path(args[name]).expanduser()
                 path = path if path.is_absolute() else base / path
                 if not path.exists():

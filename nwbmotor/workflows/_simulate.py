@@ -131,6 +131,15 @@ def simulate(
         )
     if output.exists() and not overwrite:
         raise NwbMotorValueError(f"{output}: the output exists; pass overwrite=True (--overwrite) to replace it")
+    if os.path.lexists(output) and overwrite:
+        from nwbmotor._write import finished_nwb_problem
+
+        problem = finished_nwb_problem(output)
+        if problem is not None:  # found before the simulation runs, not after
+            raise NwbMotorValueError(
+                f"{output}: exists and is not a finished file nwbmotor wrote ({problem}); it is left alone: "
+                "move it away, then rerun"
+            )
     runner = get_model_runner(model)
     params = inspect.signature(runner).parameters
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
