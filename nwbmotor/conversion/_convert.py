@@ -260,7 +260,7 @@ def _convert_locked(session: SessionSpec, target: Path, ids: dict[str, str], *, 
         bar.update()
     finally:
         bar.close()
-    notes = [str(n) for i in interfaces.values() for n in getattr(i, "conversion_notes", lambda: [])()]
+    notes = [" ".join(str(n).split()) for i in interfaces.values() for n in getattr(i, "conversion_notes", list)()]
     return SessionOutcome(**ids, path=str(target), status="written", seconds=time.perf_counter() - start,
                           message="; ".join(notes))
 

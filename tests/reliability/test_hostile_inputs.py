@@ -501,3 +501,33 @@ def test_bad_input_gives_one_clear_line_and_exit_2(tmp_path: Path, name: str) ->
         assert case.keep(tmp_path) == before
     for rel in case.absent:
         assert not (tmp_path / rel).exists(), rel
+
+
+def test_check_validates_the_spec_and_sources_without_writing(tmp_path: Path) -> None:
+    path, _ = _model_h5(tmp_path)
+    argv = _model_spec(tmp_path, path)
+    argv.insert(1, "--check")
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 0, result.stderr
+    assert "OK: 1 session(s), 2 source file(s) found; 0 output(s) already in" in result.stdout
+    assert not (tmp_path / "nwb").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ufeff" + yaml.safe_dump(_spec()),  # a UTF-8 byte-order mark, as Windows editors write
+        "shared: &lab {lab: Motor learning lab}\n" + yaml.safe_dump(_spec()),  # a plain alias
+        yaml.safe_dump(_with("session.session_description", "tab\tand newline\nare text " + "x" * 5000)),
+    ],
+    ids=["utf8-bom", "small-alias", "long-description"],
+)
+def test_plain_specs_near_the_limits_are_accepted(tmp_path: Path, text: str) -> None:
+    from nwbmotor.conversion import load_spec
+
+    if text.startswith("shared:"):
+        with pytest.raises(Exception, match="shared: unknown key"):  # aliases parse; the key is still unknown
+            load_spec(_write_spec(tmp_path, text))
+        return
+    (session,) = load_spec(_write_spec(tmp_path, text)).sessions
+    assert session.subject.subject_id == "AP071"
