@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nwbmotor._errors import NwbMotorError, NwbMotorValueError
-from nwbmotor._safe_yaml import clip
 from nwbmotor._io import TargetBusyError, clear_partials, output_folder_problem, target_lock
+from nwbmotor._safe_yaml import clip
 from nwbmotor.conversion._metadata import to_neuroconv_metadata
 from nwbmotor.conversion._spec import SessionSpec, load_spec
 

@@ -509,7 +509,7 @@ def test_check_validates_the_spec_and_sources_without_writing(tmp_path: Path) ->
     argv.insert(1, "--check")
     result = CliRunner().invoke(main, argv)
     assert result.exit_code == 0, result.stderr
-    assert "OK: 1 session(s), 2 source file(s) found; 0 output(s) already in" in result.stdout
+    assert "OK: 1 session(s), 1 source file(s) found; 0 output(s) already in" in result.stdout
     assert not (tmp_path / "nwb").exists()
 
 
