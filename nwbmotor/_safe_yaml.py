@@ -53,8 +53,8 @@ def shorten(text: str, limit: int = 3 * QUOTE_LIMIT) -> str:
 
     Examples
     --------
-    >>> shorten("a\nb " + "c" * 20, 8)
-    'a b c... (25 characters)'
+    >>> shorten("a\\nb " + "c" * 20, 8)
+    'a b c... (24 characters)'
     """
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else f"{flat[: limit - 3]}... ({len(flat)} characters)"

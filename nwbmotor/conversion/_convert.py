@@ -355,9 +355,9 @@ def check_spec(
     >>> import pathlib, tempfile
     >>> spec = pathlib.Path(tempfile.mkdtemp()) / "spec.yaml"
     >>> _ = spec.write_text(
-    ...     "subjects:\n"
-    ...     "  - {subject_id: AP071, species: Mus musculus, sex: F, age: P60D, sessions: [{session_id: day01,\n"
-    ...     "     session_start_time: '2014-03-01T10:00:00-08:00', session_description: day 1}]}\n")
+    ...     "subjects:\\n"
+    ...     "  - {subject_id: AP071, species: Mus musculus, sex: F, age: P60D, sessions: [{session_id: day01,\\n"
+    ...     "     session_start_time: '2014-03-01T10:00:00-08:00', session_description: day 1}]}\\n")
     >>> check_spec(spec).split(": ", 1)[1]
     'OK: 1 session(s), 0 source file(s) found'
     """
