@@ -20,14 +20,32 @@ __all__ = ["main"]
 
 
 def _clean_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Print an NwbMotorError as one line and exit 2, instead of a traceback."""
+    """Print an error as one line and exit 2, instead of a traceback.
+
+    An NwbMotorError is printed as it is (a spec with several problems lists one per
+    line under its first line). Any other exception is a bug or an environment
+    failure: it is printed on one line too, naming its type; NWBMOTOR_DEBUG=1 shows
+    the traceback.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import os
+
         try:
             return func(*args, **kwargs)
         except NwbMotorError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("NWBMOTOR_DEBUG"):
+                raise
+            from nwbmotor._safe_yaml import shorten
+
+            click.echo(f"error: unexpected {type(exc).__name__}: {shorten(str(exc))} "
+                       "(set NWBMOTOR_DEBUG=1 for the traceback)", err=True)
             sys.exit(2)
 
     return wrapper
@@ -46,17 +64,32 @@ def main() -> None:
 @click.option("--backend", type=click.Choice(["hdf5", "zarr"]), default="hdf5", show_default=True)
 @click.option("--workers", type=int, default=1, show_default=True, help="Sessions converted in parallel.")
 @click.option("--scheduler", default=None, help="Address of an existing dask scheduler.")
-@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files (only files nwbmotor wrote).")
+@click.option("--check", "check_only", is_flag=True,
+              help="Check the spec, every source's presence and the output folder; write nothing.")
 @_clean_errors
-def convert(spec: Path, output_dir: Path, backend: Literal["hdf5", "zarr"], workers: int, scheduler: str | None, overwrite: bool) -> None:
-    """Convert the sessions described by SPEC (a YAML file) into NWB files."""
+def convert(spec: Path, output_dir: Path, backend: Literal["hdf5", "zarr"], workers: int, scheduler: str | None, overwrite: bool,
+            check_only: bool) -> None:
+    """Convert the sessions described by SPEC (a YAML file) into NWB files.
+
+    Exits 2 if the spec is wrong or any session failed (each failure on one line).
+    """
+    from nwbmotor.conversion import check_spec
     from nwbmotor.conversion import convert as run
 
+    if workers < 1:
+        raise NwbMotorError(f"--workers: expected at least 1, got {workers}")
+    if check_only:
+        click.echo(check_spec(spec, output_dir=output_dir, backend=backend))
+        return
     result = run(spec, output_dir=output_dir, backend=backend, workers=workers, scheduler=scheduler,
                  overwrite=overwrite)
     click.echo(result.summary())
     if not result.ok:
-        sys.exit(1)
+        failed = [o for o in result.outcomes if o.status == "failed"]
+        click.echo(f"error: {len(failed)} of {len(result.outcomes)} session(s) failed; the first: {failed[0].message}",
+                   err=True)
+        sys.exit(2)
 
 
 @main.command()
@@ -90,11 +123,18 @@ def inspect(paths: tuple[Path, ...], as_json: bool) -> None:
 @_clean_errors
 def organize(paths: tuple[Path, ...], dandiset_dir: Path, mode: Literal["copy", "move", "hardlink", "symlink"], name: str | None,
              description: str | None) -> None:
-    """Organize NWB files into a DANDI dandiset (layout + dandiset.yaml) and validate it."""
+    """Organize NWB files into a DANDI dandiset (layout + dandiset.yaml) and validate it.
+
+    Sessions can be added one at a time; files already there are left as they are.
+    Exits 2 if an input file was refused, 1 if dandi validate reports an error.
+    """
     from nwbmotor.sharing import organize as run
 
     result = run(paths, dandiset_dir, mode=mode, name=name, description=description)
     click.echo(result.summary())
+    if result.refused:
+        click.echo(f"error: {len(result.refused)} file(s) refused; the first: {result.refused[0]}", err=True)
+        sys.exit(2)
     if not result.ok:
         sys.exit(1)
 
@@ -117,14 +157,14 @@ def analyze(paths: tuple[Path, ...], output_dir: Path, workers: int, shuffles: i
 
 def _parse_model_options(pairs: tuple[str, ...]) -> dict[str, Any]:
     """``KEY=VALUE`` pairs, values parsed as YAML scalars (numbers, booleans, strings)."""
-    import yaml
+    from nwbmotor._safe_yaml import clip, load_yaml_text
 
     options: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"{pair!r}: expected KEY=VALUE, e.g. n_iterations=5000", param_hint="--option")
-        options[key.strip().replace("-", "_")] = yaml.safe_load(value)
+            raise NwbMotorError(f"--option {clip(pair)}: expected KEY=VALUE, e.g. n_iterations=5000")
+        options[key.strip().replace("-", "_")] = load_yaml_text(value, source=f"--option {key.strip()}")
     return options
 
 

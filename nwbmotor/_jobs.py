@@ -128,12 +128,14 @@ def _run_distributed(
             client = Client(cluster)
             owned.insert(0, client)
         elif isinstance(scheduler, str):
+            from nwbmotor._safe_yaml import clip, shorten
+
             try:
                 client = Client(scheduler, timeout="10s")
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
                 raise NwbMotorValueError(
-                    f"scheduler: cannot reach a dask scheduler at {scheduler[:100]!r} ({type(exc).__name__}); "
-                    "expected the address of a running scheduler, e.g. 'tcp://host:8786'"
+                    f"--scheduler {clip(scheduler)}: cannot connect to a dask scheduler there "
+                    f"({shorten(str(exc), 120)}); expected the address of a running one, e.g. tcp://127.0.0.1:8786"
                 ) from None
             owned.append(client)
         elif isinstance(scheduler, Client):

@@ -151,6 +151,18 @@ class LeverAcquisitionBase(BaseDataInterface):
     #: linked before the other interfaces of the session: the others read its clock
     link_order = -1
 
+    def conversion_notes(self) -> list[str]:
+        """What the conversion should show on screen, not only record in the file: the
+        reader's warnings, and the frame report when pulses are missing or the counts differ."""
+        notes = [str(w) for w in self.reader_warnings]
+        try:
+            report = self.frame_report()
+        except Exception:  # noqa: BLE001 - a bad Frame channel is reported where it is read
+            report = None
+        if report is not None and (report["n_long_intervals"] or report["extra_pulses"] not in (None, 0)):
+            notes.append(f"{self.source}: channel 'Frame': {report['text']}")
+        return notes
+
     @property
     def provides(self) -> frozenset[str]:
         """``clock`` always; ``ttl``, ``bitcodes`` and ``frame_pulses`` when recorded

@@ -54,7 +54,8 @@ def check_trial_numbers(trial_numbers: np.ndarray, times: np.ndarray, *, source:
         raise NwbMotorValueError(
             f"{source}: channel 'Trial_number': trial {bad} is decoded {int(counts[values == bad][0])} times "
             f"(at {at}); expected each trial number once. The task may have been restarted within "
-            "the recording: split the recording, or check the bitcode wiring"
+            "the recording (split the recording), the bitcode wiring may be wrong, or the sample_rate "
+            "given for the channels may not be the one they were recorded at"
         )
     warnings = []
     for i in range(1, len(numbers)):

@@ -39,16 +39,20 @@ def find_metadata(path: Path, metadata_path: Path | None) -> dict[str, Any]:
     ]
     for cand in candidates:
         if cand is not None and cand.is_file():
-            text = cand.read_text()
+            from nwbmotor._safe_yaml import load_yaml_text, read_text_file, shorten
+
+            text = read_text_file(cand, what="metadata file")
             try:
                 if cand.suffix.lower() == ".json":
                     meta = json.loads(text)
                 else:
-                    import yaml
-
-                    meta = yaml.safe_load(text)
-            except Exception as exc:  # noqa: BLE001 - json/yaml parse errors of user files
-                raise NwbMotorValueError(f"{cand}: cannot be parsed ({type(exc).__name__}: {exc})") from None
+                    meta = load_yaml_text(text, source=str(cand))
+            except NwbMotorValueError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - json parse errors of user files
+                raise NwbMotorValueError(
+                    f"{cand}: cannot be parsed ({type(exc).__name__}: {shorten(str(exc), 150)})"
+                ) from None
             if not isinstance(meta, dict):
                 raise NwbMotorValueError(f"{cand}: expected a mapping of metadata keys, got {type(meta).__name__}")
             return meta
@@ -80,7 +84,10 @@ def _read_arrays(path: Path, fmt: str) -> dict[str, np.ndarray]:
     if not h5py.is_hdf5(path):
         raise NwbMotorValueError(f"{path}: not an HDF5 file; expected format 'hdf5' named datasets")
     out: dict[str, np.ndarray] = {}
+    from nwbmotor._hdf5_guard import check_self_contained
+
     with h5py.File(path, "r") as f:
+        check_self_contained(path, file=f)
         for key, item in f.items():
             if isinstance(item, h5py.Dataset):
                 out[key] = item[()]

@@ -36,7 +36,10 @@ def load_mat(path: Path) -> dict[str, Any]:
     except NotImplementedError:  # v7.3: HDF5
         import h5py
 
+        from nwbmotor._hdf5_guard import check_self_contained
+
         with h5py.File(path, "r") as f:
+            check_self_contained(path, file=f)
             return {k: np.asarray(v[()]).T for k, v in f.items() if isinstance(v, h5py.Dataset)}
     except Exception as exc:  # noqa: BLE001 - scipy raises ValueError/TypeError/... on corrupt files
         raise NwbMotorValueError(f"{path}: cannot be read as a MAT-file ({type(exc).__name__}: {exc})") from None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
+from nwbmotor.converters.segmentation._safe_pickle import NpyRows
 
 if TYPE_CHECKING:
     from pynwb import NWBFile
@@ -217,7 +218,7 @@ def add_roi_series(
         kwargs["timestamps"] = np.asarray(timestamps, dtype=np.float64)
     else:
         kwargs.update(rate=float(rate), starting_time=float(starting_time))
-    if isinstance(data, np.memmap):  # stream from disk in buffers, never the whole array
+    if isinstance(data, (np.memmap, NpyRows)):  # stream from disk in buffers, never the whole array
         from neuroconv.tools.hdmf import SliceableDataChunkIterator
 
         values = SliceableDataChunkIterator(_FramesByRois(data), buffer_gb=_BUFFER_GB)

@@ -23,7 +23,7 @@ from numpy.lib import format as npy_format
 
 from nwbmotor._errors import NwbMotorValueError
 
-__all__ = ["UnsafePickleError", "load_npy", "restricted_loads"]
+__all__ = ["UnsafePickleError", "NpyRows", "load_npy", "restricted_loads"]
 
 #: (module, name) pairs a Suite2p pickle may name. Both the NumPy 1 (``numpy.core``) and
 #: NumPy 2 (``numpy._core``) module paths, since files outlive the NumPy that wrote them.
@@ -39,6 +39,7 @@ _ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
     + [("numpy.dtypes", n) for n in dir(np.dtypes) if n.endswith("DType")]
     # protocol-2 pickles of sets/complex; plain data only
     + [("builtins", n) for n in ("set", "frozenset", "complex", "slice", "range", "bytearray")]
+    # (bytearray is built through _bounded_bytearray: bytearray(2**42) must not allocate 4 TiB)
     + [("copy_reg", "_reconstructor"), ("__builtin__", "set")]
     # protocol-2 pickles store the bytes of an array as _codecs.encode(text, "latin1")
     + [("_codecs", "encode")]
@@ -58,6 +59,8 @@ def _allowed_object(module: str, name: str) -> Any:
         return getattr(np, name)
     if module == "numpy.dtypes":
         return getattr(np.dtypes, name)
+    if (module, name) in {("builtins", "bytearray"), ("__builtin__", "bytearray")}:
+        return _bounded_bytearray
     if module in ("builtins", "__builtin__"):
         import builtins
 
@@ -71,6 +74,19 @@ def _allowed_object(module: str, name: str) -> Any:
 
         return copyreg._reconstructor
     raise AssertionError((module, name))  # pragma: no cover - guarded by _ALLOWED_GLOBALS
+
+
+#: largest bytearray a pickle may ask to allocate from a number (its data are given otherwise)
+_MAX_EMPTY_BYTEARRAY = 1 << 20
+
+
+def _bounded_bytearray(*args: Any) -> bytearray:
+    if args and isinstance(args[0], int) and args[0] > _MAX_EMPTY_BYTEARRAY:
+        raise UnsafePickleError(
+            f"refused to unpickle: the file asks for an empty buffer of {args[0]} bytes (at most "
+            f"{_MAX_EMPTY_BYTEARRAY} expected); nothing was allocated"
+        )
+    return bytearray(*args)
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -135,8 +151,14 @@ def restricted_loads(data: bytes, *, source: str = "<bytes>") -> Any:
 def _unpickle(fh: io.BufferedIOBase, source: str) -> Any:
     try:
         return _RestrictedUnpickler(fh, source).load()
-    except UnsafePickleError:
-        raise
+    except UnsafePickleError as exc:
+        if str(exc).startswith(source):
+            raise
+        raise UnsafePickleError(f"{source}: {exc}") from None
+    except MemoryError:
+        raise NwbMotorValueError(
+            f"{source}: the pickled content asks for more memory than there is; expected plain Suite2p output"
+        ) from None
     except (
         pickle.UnpicklingError,
         EOFError,
@@ -163,6 +185,74 @@ def _read_header(fh: io.BufferedIOBase, source: str) -> tuple[tuple[int, ...], b
         raise NwbMotorValueError(f"{source}: not a valid .npy file ({exc})") from None
 
 
+class NpyRows:
+    """A read-only 2-D ``.npy`` array read row block by row block with ``os.pread``.
+
+    A memory map of a file that shrinks (truncated or rewritten while a conversion
+    reads it) kills the process with SIGBUS on the first missing page; a positional
+    read returns short instead, which is reported as an error naming the file.
+    Supports what the converters need: ``shape``, ``dtype``, ``ndim``, ``len``,
+    slicing (``a[i:j]``, ``a[i:j, k:l]``, ``a[i]``) and ``np.asarray``.
+    """
+
+    def __init__(self, path: Path, shape: tuple[int, ...], dtype: np.dtype, offset: int) -> None:
+        self.path = path
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+        self.ndim = len(self.shape)
+        self._offset = offset
+        self._row_bytes = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def _rows(self, start: int, stop: int) -> np.ndarray:
+        n = max(stop - start, 0)
+        want = n * self._row_bytes
+        out = np.empty((n, *self.shape[1:]), dtype=self.dtype)
+        if want == 0:
+            return out
+        view = memoryview(out.reshape(-1).view(np.uint8))
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            got = 0
+            while got < want:
+                chunk = os.preadv(fd, [view[got:]], self._offset + start * self._row_bytes + got)
+                if chunk <= 0:
+                    raise NwbMotorValueError(
+                        f"{self.path}: truncated while being read (rows {start}..{stop - 1} of {self.shape[0]} "
+                        "are missing); expected the file not to change during the conversion: rerun it"
+                    )
+                got += chunk
+        finally:
+            os.close(fd)
+        return out
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        first, rest = (key[0], key[1:]) if isinstance(key, tuple) else (key, ())
+        if isinstance(first, (int, np.integer)):
+            i = int(first) + (self.shape[0] if first < 0 else 0)
+            if not 0 <= i < self.shape[0]:
+                raise IndexError(f"index {first} is out of bounds for {self.shape[0]} rows")
+            block = self._rows(i, i + 1)[0]
+            return block[rest] if rest else block
+        if isinstance(first, slice):
+            start, stop, step = first.indices(self.shape[0])
+            if step != 1:
+                return np.asarray(self)[key]
+            block = self._rows(start, stop)
+            return block[(slice(None), *rest)] if rest else block
+        return np.asarray(self)[key]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self._rows(0, self.shape[0])
+        return out if dtype is None else out.astype(dtype)
+
+
 def load_npy(path: str | os.PathLike[str], *, mmap: bool = False) -> Any:
     """Load a ``.npy`` file; pickled (object) content goes through the restricted unpickler.
 
@@ -171,7 +261,9 @@ def load_npy(path: str | os.PathLike[str], *, mmap: bool = False) -> Any:
     path : str or PathLike
         The file.
     mmap : bool, default False
-        Memory-map numeric arrays instead of reading them (ignored for object arrays).
+        Return numeric arrays as an :class:`NpyRows` that reads row blocks on demand
+        instead of reading them whole (ignored for object arrays). Never a memory map:
+        a file truncated while mapped would kill the process with SIGBUS.
 
     Returns
     -------
@@ -218,6 +310,9 @@ def load_npy(path: str | os.PathLike[str], *, mmap: bool = False) -> Any:
         raise NwbMotorValueError(
             f"{source}: truncated: the header says {tuple(shape)} {dtype} ({expected} bytes), the file has {size}"
         )
-    if mmap and n_items:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    return np.load(path, allow_pickle=False)
+    if mmap and n_items and not _fortran_order and len(shape) >= 1:
+        return NpyRows(path, tuple(shape), dtype, offset)
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise NwbMotorValueError(f"{source}: cannot be read as .npy ({type(exc).__name__}: {str(exc)[:100]})") from None

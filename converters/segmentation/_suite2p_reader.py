@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
-from nwbmotor.converters.segmentation._safe_pickle import load_npy
+from nwbmotor.converters.segmentation._safe_pickle import NpyRows, load_npy
 
 __all__ = ["REQUIRED_FILES", "Suite2pPlane", "read_suite2p_plane"]
 
@@ -32,7 +32,7 @@ class Suite2pPlane:
     """The content of one checked Suite2p plane folder."""
 
     folder: Path
-    F: np.ndarray  # (n_rois, n_frames), possibly memory-mapped
+    F: np.ndarray | NpyRows  # (n_rois, n_frames), read row blocks on demand
     Fneu: np.ndarray
     spks: np.ndarray
     iscell: np.ndarray  # (n_rois, 2)
@@ -64,7 +64,7 @@ def _fail(path: Path, message: str) -> NwbMotorValueError:
 
 def _load_numeric(path: Path, *, ndim: int) -> np.ndarray:
     array = load_npy(path, mmap=True)
-    if not isinstance(array, np.ndarray) or array.dtype.hasobject or array.dtype.kind not in "fiub":
+    if not isinstance(array, (np.ndarray, NpyRows)) or array.dtype.hasobject or array.dtype.kind not in "fiub":
         raise _fail(
             path, f"expected a numeric array, got {getattr(array, 'dtype', type(array).__name__)}"
         )
@@ -137,7 +137,7 @@ def read_suite2p_plane(
     Returns
     -------
     Suite2pPlane
-        Traces (memory-mapped), labels, pixel masks ``(x, y, weight)``, ops and sizes.
+        Traces (read on demand, never memory-mapped), labels, pixel masks ``(x, y, weight)``, ops and sizes.
 
     Raises
     ------

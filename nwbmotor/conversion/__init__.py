@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         SessionOutcome,
         build_interfaces,
         build_nwbfile,
+        check_spec,
         convert,
         convert_session,
     )
@@ -52,6 +53,7 @@ __getattr__, __dir__, __all__ = attach(
         "SubjectMetadata": "nwbmotor.conversion._metadata",
         "build_interfaces": "nwbmotor.conversion._convert",
         "build_nwbfile": "nwbmotor.conversion._convert",
+        "check_spec": "nwbmotor.conversion._convert",
         "convert": "nwbmotor.conversion._convert",
         "convert_session": "nwbmotor.conversion._convert",
         "get_interface_class": "nwbmotor.conversion._registry",

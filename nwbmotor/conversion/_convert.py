@@ -4,11 +4,21 @@ One NeuroConv converter per session is built from the registered source kinds
 (``nwbmotor.conversion._registry``). Sessions are independent: one that fails is reported with
 its error and the others complete. Finished files are skipped on a rerun (resume);
 files left partial by an interrupted run are removed and redone.
+
+Each session holds its target's lock (``nwbmotor._io.target_lock``) from the first
+check to the final rename, so runs from several terminals or cron jobs never write the
+same file at once: the second one reports the session as busy. A file at the target is
+"finished" only if its content says so (``nwbmotor._write.finished_nwb_problem``); a
+folder, a truncated file or a file another program wrote there is reported and left
+alone, never skipped as done and never deleted. The output folder is checked first,
+the spec next (every field, before any source is read), and a source file that changes
+while it is converted fails its session.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import time
 from collections.abc import Sequence
@@ -16,7 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nwbmotor._errors import NwbMotorError, NwbMotorValueError
-from nwbmotor._io import PARTIAL_MARKER
+from nwbmotor._io import TargetBusyError, clear_partials, output_folder_problem, target_lock
+from nwbmotor._safe_yaml import clip
 from nwbmotor.conversion._metadata import to_neuroconv_metadata
 from nwbmotor.conversion._spec import SessionSpec, load_spec
 
@@ -24,7 +35,7 @@ if TYPE_CHECKING:
     from neuroconv import BaseDataInterface
     from pynwb import NWBFile
 
-__all__ = ["convert", "convert_session", "build_nwbfile", "build_interfaces", "SessionOutcome", "ConversionResult"]
+__all__ = ["convert", "convert_session", "check_spec", "build_nwbfile", "build_interfaces", "SessionOutcome", "ConversionResult"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +73,7 @@ class ConversionResult:
             if o.status == "written":
                 line += f"  ({o.seconds:.1f} s)"
             if o.message:
-                line += f"\n         {o.message}"
+                line += f": {o.message}" if o.status == "failed" else f"  [{o.message}]"
             lines.append(line)
         counts = {s: sum(o.status == s for o in self.outcomes) for s in ("written", "skipped", "failed")}
         lines.append(", ".join(f"{n} {s}" for s, n in counts.items()))
@@ -120,16 +131,77 @@ def _output_path(output_dir: Path, session: SessionSpec, backend: str) -> Path:
     return path.with_suffix(".nwb.zarr") if backend == "zarr" else path
 
 
-def _remove_partials(target: Path) -> None:
-    import shutil
+def _clear_leftovers(target: Path) -> None:
+    """Remove partial files of interrupted writes of ``target``, unless a live run owns them."""
+    try:
+        clear_partials(target)
+    except NwbMotorError:
+        pass  # another process holds the target: its partial file is alive
 
-    if not target.parent.is_dir():
-        return
-    for stale in target.parent.glob(f"{PARTIAL_MARKER}*-{target.name}"):
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
-        else:
-            stale.unlink(missing_ok=True)
+
+def _source_files(sources: dict[str, dict[str, Any]]) -> list[Path]:
+    """The files a session reads: path arguments, and the files directly inside path folders."""
+    files: list[Path] = []
+    for args in sources.values():
+        for name, value in args.items():
+            if not (isinstance(value, str) and (name.endswith("_path") or name.endswith("_folder"))):
+                continue
+            path = Path(value)
+            if path.is_file():
+                files.append(path)
+            elif path.is_dir():
+                files.extend(sorted(p for p in path.iterdir() if p.is_file()))
+    return files
+
+
+def _fingerprint(files: list[Path]) -> dict[Path, tuple[int, int] | None]:
+    out: dict[Path, tuple[int, int] | None] = {}
+    for path in files:
+        try:
+            st = path.stat()
+            out[path] = (st.st_size, st.st_mtime_ns)
+        except OSError:
+            out[path] = None
+    return out
+
+
+class _SourcesUnchanged:
+    """Finalizer: refuse to publish a file whose sources changed while they were read."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.before = _fingerprint(files)
+
+    def finalize_nwbfile(self, nwbfile_path: Path, backend: str) -> None:
+        after = _fingerprint(list(self.before))
+        changed = [p for p in self.before if after[p] != self.before[p]]
+        if changed:
+            raise NwbMotorValueError(
+                f"{changed[0]}: changed while it was converted (size or modification time differ"
+                f"{f'; {len(changed) - 1} other file(s) too' if len(changed) > 1 else ''}); expected sources "
+                "that stay put during the conversion: rerun it once the file is complete"
+            )
+
+
+_OS_REASONS = {
+    errno.ENOSPC: "no space left on the disk",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+
+
+def _failure(exc: BaseException, target: Path, session: SessionSpec) -> str:
+    """One line for an unexpected error, naming the file it concerns."""
+    if isinstance(exc, OSError) and exc.errno in _OS_REASONS:
+        where = exc.filename or target
+        return f"{where}: {_OS_REASONS[exc.errno]}; expected room and permission to write {target}"
+    if isinstance(exc, MemoryError):
+        files = ", ".join(str(f) for f in _source_files(session.sources)[:3]) or "its sources"
+        return (f"{target}: ran out of memory reading {clip(files)}; expected source files whose "
+                "sizes and headers agree (check them, or convert on a machine with more memory)")
+    text = " ".join(str(exc).split())
+    return f"{target}: unexpected {type(exc).__name__}: {clip(text, 200)}"
 
 
 def convert_session(
@@ -150,41 +222,67 @@ def convert_session(
         Root of the DANDI layout.
     backend : {"hdf5", "zarr"}
     overwrite : bool, default False
-        Redo a session whose file exists; otherwise it is skipped.
+        Redo a session whose finished file exists; otherwise it is skipped. Only a
+        finished file nwbmotor wrote is replaced (atomically, once the new one is
+        complete).
     progress : bool, default False
         Show this file's progress (reading sources, building, writing).
     """
-    from tqdm.auto import tqdm
-
-    from nwbmotor._write import write_nwbfile
-
     target = _output_path(Path(output_dir), session, backend)
     ids = {"subject_id": session.subject.subject_id, "session_id": session.session.session_id}
-    _remove_partials(target)
-    if target.exists() and not overwrite:
-        return SessionOutcome(**ids, path=str(target), status="skipped",
-                              message="exists; pass --overwrite to redo it")
+    try:
+        problem = output_folder_problem(output_dir)
+        if problem is not None:
+            raise NwbMotorValueError(f"{output_dir}: the output folder {problem}")
+        target.parent.mkdir(exist_ok=True)
+        with target_lock(target):
+            return _convert_locked(session, target, ids, backend=backend, overwrite=overwrite, progress=progress)
+    except TargetBusyError as exc:
+        return SessionOutcome(**ids, path=str(target), status="failed", message=str(exc))
+    except NwbMotorError as exc:
+        return SessionOutcome(**ids, path=str(target), status="failed", message=" ".join(str(exc).split()))
+    except Exception as exc:  # noqa: BLE001 - one failing session must not stop the others
+        return SessionOutcome(**ids, path=str(target), status="failed", message=_failure(exc, target, session))
+
+
+def _convert_locked(session: SessionSpec, target: Path, ids: dict[str, str], *, backend: str, overwrite: bool,
+                    progress: bool) -> SessionOutcome:
+    from tqdm.auto import tqdm
+
+    from nwbmotor._write import finished_nwb_problem, write_nwbfile
+
+    clear_partials(target)
+    if os.path.lexists(target):
+        problem = finished_nwb_problem(target)
+        if problem is not None:
+            return SessionOutcome(
+                **ids, path=str(target), status="failed",
+                message=f"{target}: exists but is not a finished NWB file nwbmotor wrote ({problem}); it is left "
+                        "alone: move it away, then rerun",
+            )
+        if not overwrite:
+            return SessionOutcome(**ids, path=str(target), status="skipped",
+                                  message="exists; pass --overwrite to redo it")
     if session.unavailable:
         return SessionOutcome(**ids, path=str(target), status="failed",
                               message=f"{session.subject.subject_id}/{session.session.session_id}: "
                                       + "; ".join(session.unavailable))
     start = time.perf_counter()
+    watch = _SourcesUnchanged(_source_files(session.sources))
     bar = tqdm(total=2, desc=target.name, unit="step", leave=False, position=1, disable=not progress)
     try:
         bar.set_postfix_str("reading sources")
         nwbfile, interfaces = build_nwbfile(session)
         bar.update()
         bar.set_postfix_str("writing")
-        write_nwbfile(nwbfile, target, backend=backend, overwrite=overwrite, finalizers=interfaces.values())
+        write_nwbfile(nwbfile, target, backend=backend, overwrite=overwrite,
+                      finalizers=[*interfaces.values(), watch])
         bar.update()
-    except NwbMotorError as exc:
-        return SessionOutcome(**ids, path=str(target), status="failed", message=str(exc))
-    except Exception as exc:  # noqa: BLE001 - one failing session must not stop the others
-        return SessionOutcome(**ids, path=str(target), status="failed",
-                              message=f"unexpected {type(exc).__name__}: {exc}")
     finally:
         bar.close()
-    return SessionOutcome(**ids, path=str(target), status="written", seconds=time.perf_counter() - start)
+    notes = [" ".join(str(n).split()) for i in interfaces.values() for n in getattr(i, "conversion_notes", list)()]
+    return SessionOutcome(**ids, path=str(target), status="written", seconds=time.perf_counter() - start,
+                          message="; ".join(notes))
 
 
 def convert(
@@ -232,15 +330,68 @@ def convert(
 
     if workers < 1:
         raise NwbMotorValueError(f"workers must be at least 1, got {workers}")
+    _check_output_dir(output_dir, create=False)  # before the spec: a wrong -o is the cheapest thing to find
     checked = load_spec(spec, missing_paths="session")
+    _check_output_dir(output_dir, create=True)
     kwargs: dict[str, Any] = {"output_dir": Path(output_dir), "backend": backend, "overwrite": overwrite,
                               "progress": progress}
     outcomes: Sequence[SessionOutcome] = run_jobs(
         convert_session, list(checked), kwargs=kwargs, workers=workers, scheduler=scheduler,
         progress=progress, label="sessions",
-        cleanup=lambda s: _remove_partials(_output_path(Path(output_dir), s, backend)),
+        cleanup=lambda s: _clear_leftovers(_output_path(Path(output_dir), s, backend)),
     )
     return ConversionResult(tuple(outcomes))
+
+def _check_output_dir(output_dir: str | os.PathLike[str], *, create: bool) -> None:
+    problem = output_folder_problem(output_dir, create=create)
+    if problem is not None:
+        raise NwbMotorValueError(f"{output_dir}: the output folder {problem}")
+
+
+def check_spec(
+    spec: str | os.PathLike[str],
+    *,
+    output_dir: str | os.PathLike[str] | None = None,
+    backend: Literal["hdf5", "zarr"] = "hdf5",
+) -> str:
+    """Check a spec, every source's presence and the output folder, without writing anything.
+
+    What ``nwbmotor convert --check`` runs: the spec's fields (:func:`nwbmotor.load_spec`,
+    with a missing source path an error), and that the output folder can be written
+    (it is not created).
+
+    Returns
+    -------
+    str
+        One line: the sessions, the source files found, and how many outputs exist.
+
+    Raises
+    ------
+    NwbMotorValueError
+        Listing every problem.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> spec = pathlib.Path(tempfile.mkdtemp()) / "spec.yaml"
+    >>> _ = spec.write_text(
+    ...     "subjects:\\n"
+    ...     "  - {subject_id: AP071, species: Mus musculus, sex: F, age: P60D, sessions: [{session_id: day01,\\n"
+    ...     "     session_start_time: '2014-03-01T10:00:00-08:00', session_description: day 1}]}\\n")
+    >>> check_spec(spec).split(": ", 1)[1]
+    'OK: 1 session(s), 0 source file(s) found'
+    """
+    checked = load_spec(spec, missing_paths="error")
+    n_files = sum(len(_source_files(s.sources)) for s in checked)
+    summary = f"{checked.path}: OK: {len(checked)} session(s), {n_files} source file(s) found"
+    if output_dir is not None:
+        out = Path(output_dir)
+        problem = output_folder_problem(out, create=False)
+        if problem is not None:
+            raise NwbMotorValueError(f"{out}: the output folder {problem}")
+        existing = sum(os.path.lexists(_output_path(out, s, backend)) for s in checked)
+        summary += f"; {existing} output(s) already in {out}"
+    return summary
 
 
 def build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:

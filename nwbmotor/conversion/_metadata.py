@@ -14,7 +14,9 @@ import re
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from nwbmotor._safe_yaml import clip
 
 __all__ = ["SubjectMetadata", "SessionMetadata", "SharedMetadata", "to_neuroconv_metadata"]
 
@@ -52,14 +54,33 @@ def _check_identifier(value: str, what: str) -> str:
     if not _ID.match(value):
         fix = re.sub(r"[^A-Za-z0-9-]+", "-", value).strip("-") or "AP071"
         raise ValueError(
-            f"{what} {value!r} may hold only letters, digits and '-' (DANDI file names "
-            f"are built from it: sub-<subject_id>_ses-<session_id>.nwb); write {fix!r}"
+            f"{what} {clip(value)} may hold only letters, digits and '-' (DANDI file names "
+            f"are built from it: sub-<subject_id>_ses-<session_id>.nwb); write {clip(fix)}"
         )
     return value
 
 
+def _control_character(text: str) -> str | None:
+    return next((c for c in text if (ord(c) < 32 and c not in "\t\n\r") or 127 <= ord(c) < 160), None)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, validate_default=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, v: Any, info: ValidationInfo) -> Any:
+        # NUL cannot be stored in an NWB string and other control characters garble
+        # DANDI's listings: refuse them here, before any source is read
+        for text in v if isinstance(v, list) else [v]:
+            if isinstance(text, str):
+                bad = _control_character(text)
+                if bad is not None:
+                    raise ValueError(
+                        f"{info.field_name} holds the control character {bad!r} at position {text.index(bad)}; "
+                        f"expected printable text, got {clip(text)}"
+                    )
+        return v
 
 
 class SubjectMetadata(_Model):
@@ -94,7 +115,7 @@ class SubjectMetadata(_Model):
         fix = _COMMON_SPECIES.get(v.lower())
         hint = f"write {fix!r}" if fix else "e.g. 'Mus musculus' or 'http://purl.obolibrary.org/obo/NCBITaxon_10090'"
         raise ValueError(
-            f"species {v!r} is neither a Latin binomial nor an NCBI taxonomy URL; {hint}"
+            f"species {clip(v)} is neither a Latin binomial nor an NCBI taxonomy URL; {hint}"
         )
 
     @field_validator("sex")
@@ -103,7 +124,7 @@ class SubjectMetadata(_Model):
         if v in {"M", "F", "O", "U"}:
             return v
         fix = {"male": "M", "female": "F", "unknown": "U", "other": "O"}.get(v.lower(), "U")
-        raise ValueError(f"sex {v!r} must be one of 'M', 'F', 'O', 'U'; write {fix!r}")
+        raise ValueError(f"sex {clip(v)} must be one of 'M', 'F', 'O', 'U'; write {fix!r}")
 
     @field_validator("age")
     @classmethod
@@ -112,7 +133,7 @@ class SubjectMetadata(_Model):
             return v
         fix = _suggest_duration(v)
         hint = f"write {fix!r}" if fix else "write e.g. 'P90D' (90 days) or 'P12W' (12 weeks)"
-        raise ValueError(f"age {v!r} is not an ISO 8601 duration; {hint}")
+        raise ValueError(f"age {clip(v)} is not an ISO 8601 duration; {hint}")
 
     @field_validator("date_of_birth")
     @classmethod

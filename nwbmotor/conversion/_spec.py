@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nwbmotor._errors import NwbMotorValueError
+from nwbmotor._safe_yaml import clip, load_yaml_file, shorten
 from nwbmotor.conversion._metadata import SessionMetadata, SharedMetadata, SubjectMetadata
 
 __all__ = ["SessionSpec", "ConversionSpec", "load_spec", "session_file_name"]
@@ -108,10 +108,58 @@ def _pydantic_messages(exc: ValidationError) -> list[str]:
         elif kind == "missing":
             lines.append(f"{where}: required field is missing")
         elif kind == "value_error":
-            lines.append(f"{where}: {err['ctx']['error']}")
+            lines.append(f"{where}: {shorten(str(err['ctx']['error']))}")
         else:
-            lines.append(f"{where}: {err['msg'].lower()}; got {given!r}")
+            lines.append(f"{where}: {err['msg'].lower()}; got {clip(given)}")
     return lines
+
+
+def _expected(error: Any) -> str:
+    """What a JSON-schema error expected, in words (allowed values listed)."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "enum":
+        return f"one of {list(error.validator_value)}"
+    if error.validator in {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}:
+        sign = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[error.validator]
+        return f"a number {sign} {error.validator_value}"
+    options = schema.get("anyOf") or schema.get("oneOf")
+    if options:
+        kinds = []
+        for option in options:
+            if "enum" in option:
+                kinds.append(f"one of {list(option['enum'])}")
+            elif "type" in option:
+                kinds.append("null (leave it out)" if option["type"] == "null" else str(option["type"]))
+        return " or ".join(kinds) or "a valid value"
+    if "enum" in schema:
+        return f"one of {list(schema['enum'])}"
+    kind = schema.get("type")
+    if kind is not None:
+        return f"{kind}" if not isinstance(kind, list) else " or ".join(map(str, kind))
+    return clip(error.message, 120)
+
+
+def _control_characters(key: str, args: dict[str, Any]) -> list[str]:
+    """Arguments whose strings hold NUL or other control characters (at any depth)."""
+    found = []
+    stack: list[tuple[str, Any]] = [(f"{key}.{k}", v) for k, v in args.items()]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            bad = next((c for c in value if _is_control(c)), None)
+            if bad is not None:
+                found.append(f"{where}: holds the control character {bad!r}; expected printable text, "
+                             f"got {clip(value)}")
+        elif isinstance(value, dict):
+            stack.extend((f"{where}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(value))
+    return sorted(found)
+
+
+def _is_control(char: str) -> bool:
+    code = ord(char)
+    return (code < 32 and char not in "\t\n\r") or 127 <= code < 160
 
 
 def _check_sources(
@@ -131,7 +179,7 @@ def _check_sources(
             problems.append(f"{key}: unknown source kind; expected one of {sorted(SOURCE_KINDS)}")
             continue
         if not isinstance(args, dict):
-            problems.append(f"{key}: expected a mapping of arguments, got {type(args).__name__} {args!r}")
+            problems.append(f"{key}: expected a mapping of arguments, got {type(args).__name__} {clip(args)}")
             continue
         try:
             schema = get_interface_class(kind).get_source_schema()
@@ -148,15 +196,19 @@ def _check_sources(
             elif error.validator == "required":
                 problems.append(f"{prefix}: {error.message.replace(' property', ' field')}")
             else:
-                problems.append(f"{prefix}: expected {error.schema.get('type', error.schema)}, got {error.instance!r}")
+                problems.append(f"{prefix}: expected {_expected(error)}, got {clip(error.instance)}")
         args = dict(args)
+        problems.extend(_control_characters(key, args))
         for name, prop in properties.items():
             fmt = prop.get("format") or next(
                 (p.get("format") for p in prop.get("anyOf", []) if p.get("format")), None
             )
-            if fmt is None and name.endswith("_path"):
-                fmt = "path"  # unannotated, but a path by name: resolve and check it too
+            if fmt in (None, "path") and name.endswith("_path"):
+                # unannotated, but a path by name: resolve and check it too
+                fmt = {"file_path": "file-path", "folder_path": "directory-path"}.get(name, "path")
             if fmt in {"file-path", "directory-path", "path"} and isinstance(args.get(name), (str, os.PathLike)):
+                if "\x00" in str(args[name]):
+                    continue  # reported by _control_characters; the OS cannot look it up
                 path = Path(args[name]).expanduser()
                 path = path if path.is_absolute() else base / path
                 if not path.exists():
@@ -168,6 +220,16 @@ def _check_sources(
                 args[name] = str(path)
         resolved[kind] = args
     return resolved, problems, missing
+
+
+def _problems(path: Path, lines: list[str]) -> NwbMotorValueError:
+    """One line for one problem; a count and one line per problem otherwise."""
+    lines = [" ".join(line.split()) for line in lines]
+    if len(lines) == 1:
+        return NwbMotorValueError(f"{path}: {lines[0]}")
+    shown = lines[:50]
+    more = [f"... and {len(lines) - len(shown)} more"] if len(lines) > len(shown) else []
+    return NwbMotorValueError(f"{path}: {len(lines)} problems\n  " + "\n  ".join(shown + more))
 
 
 def load_spec(
@@ -219,12 +281,7 @@ def load_spec(
     ['sub-AP071/sub-AP071_ses-day01.nwb']
     """
     path = Path(path)
-    if not path.is_file():
-        raise NwbMotorValueError(f"{path}: spec file does not exist")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise NwbMotorValueError(f"{path}: not valid YAML ({exc})") from None
+    raw = load_yaml_file(path, what="spec file")
     if not isinstance(raw, dict):
         raise NwbMotorValueError(
             f"{path}: expected a mapping with 'subjects' (and optionally 'metadata'), got {type(raw).__name__}"
@@ -232,8 +289,7 @@ def load_spec(
     try:
         parsed = _SpecFile.model_validate(raw)
     except ValidationError as exc:
-        lines = _pydantic_messages(exc)
-        raise NwbMotorValueError(f"{path}: {len(lines)} problem(s)\n  " + "\n  ".join(lines)) from None
+        raise _problems(path, _pydantic_messages(exc)) from None
 
     problems: list[str] = []
     sessions: list[SessionSpec] = []
@@ -264,5 +320,5 @@ def load_spec(
             seen[spec.relative_path] = where
             sessions.append(spec)
     if problems:
-        raise NwbMotorValueError(f"{path}: {len(problems)} problem(s)\n  " + "\n  ".join(problems))
+        raise _problems(path, problems)
     return ConversionSpec(path=path, sessions=tuple(sessions))

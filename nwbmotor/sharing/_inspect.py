@@ -69,14 +69,37 @@ def _open_problem(path: Path) -> str | None:
         return None
     if not h5py.is_hdf5(path):
         return "not an HDF5 file (truncated, or not NWB at all)"
+    from nwbmotor._hdf5_guard import self_contained_problem
+    from nwbmotor._safe_yaml import shorten
+
     try:
         with h5py.File(path, "r") as f:
             missing = [k for k in ("nwb_version",) if k not in f.attrs]
             if missing or "general" not in f or "acquisition" not in f:
                 return "an HDF5 file without the NWB root (no nwb_version attribute or no /general)"
+            outside = self_contained_problem(f)
+            if outside is not None:
+                return (f"{outside}; expected a self-contained file (DANDI and nwbmotor read nothing "
+                        "through links to other files)")
     except OSError as exc:  # truncated files often pass is_hdf5 but fail to open
-        return f"the HDF5 file cannot be opened ({exc})"
+        return f"the HDF5 file cannot be opened ({shorten(str(exc), 150)}; truncated?)"
     return None
+
+
+def _interrupted_write(path: Path) -> Finding | None:
+    """A finding for a partial file left by a write (interrupted, or still going on)."""
+    from nwbmotor._io import is_partial, partial_owner
+
+    if not is_partial(path):
+        return None
+    owner = partial_owner(path)
+    if owner is not None:
+        return Finding("error", "interrupted-write", "",
+                       f"a file nwbmotor is writing now ({owner}); not finished yet: inspect the final file "
+                       "once that run ends")
+    return Finding("error", "interrupted-write", "",
+                   "a partial file left by an interrupted nwbmotor write (the run was killed); it is not an NWB "
+                   "file: rerun the conversion of this session, which removes it")
 
 
 def _used_and_cached_namespaces(path: Path) -> tuple[set[str], set[str]]:
@@ -176,6 +199,9 @@ def inspect_file(path: str | os.PathLike[str]) -> FileReport:
     (False, 'open')
     """
     path = Path(path)
+    interrupted = _interrupted_write(path)
+    if interrupted is not None:
+        return FileReport(str(path), (interrupted,))
     problem = _open_problem(path)
     if problem is not None:
         return FileReport(str(path), (Finding("error", "open", "", problem),))

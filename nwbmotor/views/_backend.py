@@ -98,6 +98,10 @@ def open_nwb_dataset(
                 f = manager.acquire()
             except (OSError, ValueError, KeyError) as exc:
                 raise NwbMotorValueError(f"{path}: the file cannot be opened ({exc}); is it truncated?") from None
+            if opener is h5py.File:
+                from nwbmotor._hdf5_guard import check_self_contained
+
+                check_self_contained(path, file=f)
             ds = _build(f, manager, lock, activity, series, bin_width)
             ds.attrs["source_file"] = source
     except Exception:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nwbmotor._errors import NwbMotorValueError
+from nwbmotor._safe_yaml import clip
 from nwbmotor.models import get_model_runner
 
 __all__ = ["simulate"]
@@ -39,6 +40,39 @@ def _tqdm_progress() -> tuple[Callable[[str, int, int], None], Callable[[], None
             state["bar"].close()
 
     return update, close
+
+
+def _option_problem(key: str, value: Any, default: Any) -> str | None:
+    """What a model option should be, judged from its default, or None if ``value`` fits."""
+    import math
+
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    if default is inspect.Parameter.empty or key == "progress":
+        return None
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else f"true or false, got {type(value).__name__}"
+    if isinstance(default, str):
+        return None if isinstance(value, str) else f"a string, got {type(value).__name__}"
+    if isinstance(default, int) or (default is None and key.startswith("n_")):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return f"an integer, got {type(value).__name__}"
+        if key.startswith("n_") and value < 1:
+            return "an integer >= 1"
+        return None
+    if isinstance(default, float):
+        if not number(value):
+            return f"a finite number, got {type(value).__name__}"
+        if key.endswith("_std") and value < 0:
+            return "a number >= 0"
+        if default > 0 and not key.endswith("_std") and value <= 0:
+            return "a number > 0"
+        return None
+    if isinstance(default, tuple):
+        if not (isinstance(value, (list, tuple)) and len(value) == len(default) and all(map(number, value))):
+            return f"a list of {len(default)} numbers, e.g. {list(default)}"
+    return None
 
 
 def simulate(
@@ -91,8 +125,21 @@ def simulate(
     from nwbmotor.converters.model import write_model_session
 
     output = Path(output)
+    if not output.parent.is_dir():
+        raise NwbMotorValueError(
+            f"{output}: the folder {output.parent} does not exist; expected an existing folder (create it first)"
+        )
     if output.exists() and not overwrite:
         raise NwbMotorValueError(f"{output}: the output exists; pass overwrite=True (--overwrite) to replace it")
+    if os.path.lexists(output) and overwrite:
+        from nwbmotor._write import finished_nwb_problem
+
+        problem = finished_nwb_problem(output)
+        if problem is not None:  # found before the simulation runs, not after
+            raise NwbMotorValueError(
+                f"{output}: exists and is not a finished file nwbmotor wrote ({problem}); it is left alone: "
+                "move it away, then rerun"
+            )
     runner = get_model_runner(model)
     params = inspect.signature(runner).parameters
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
@@ -100,6 +147,10 @@ def simulate(
     if unknown:
         options = sorted(k for k, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY and k != "progress")
         raise NwbMotorValueError(f"simulate: model {model!r} has no option(s) {unknown}; expected among {options}")
+    for key, value in model_options.items():
+        problem = _option_problem(key, value, params[key].default if key in params else inspect.Parameter.empty)
+        if problem is not None:
+            raise NwbMotorValueError(f"simulate: option {key}={clip(value)}: expected {problem}")
     close: Callable[[], None] = lambda: None  # noqa: E731
     declared = params.get("progress")
     if declared is not None and isinstance(declared.default, bool):  # the runner shows its own progress

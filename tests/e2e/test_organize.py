@@ -42,15 +42,28 @@ def test_dandi_validate_reports_a_file_dandi_rejects(tmp_path: Path) -> None:
     assert any("sub-AP071_ses-day09.nwb" in p for p in problems), problems
 
 
-def test_existing_dandiset_is_not_clobbered(tmp_path: Path) -> None:
+def test_existing_dandiset_is_not_clobbered_and_organizing_again_changes_nothing(tmp_path: Path) -> None:
     dandiset = tmp_path / "ds"
     organize(_sessions(tmp_path / "nwb"), dandiset)
     yaml_before = (dandiset / "dandiset.yaml").read_text()
     files_before = {p: p.stat().st_mtime_ns for p in dandiset.rglob("*.nwb")}
-    with pytest.raises(NwbMotorValueError, match="dandi organize refused.*already exist"):
-        organize([tmp_path / "nwb"], dandiset)
+    again = organize([tmp_path / "nwb"], dandiset)
+    assert again.ok and again.files == () and len(again.unchanged) == 2
     assert (dandiset / "dandiset.yaml").read_text() == yaml_before
     assert {p: p.stat().st_mtime_ns for p in dandiset.rglob("*.nwb")} == files_before
+
+
+def test_another_file_at_a_sessions_name_is_left_alone(tmp_path: Path) -> None:
+    dandiset = tmp_path / "ds"
+    (first,) = _sessions(tmp_path / "a", 1)
+    organize([first], dandiset)
+    (placed,) = dandiset.rglob("*.nwb")
+    before = placed.read_bytes()
+    (other,) = _sessions(tmp_path / "b", 1)  # same subject and session ids, another file
+    result = organize([other], dandiset)
+    assert not result.ok and result.files == ()
+    assert len(result.refused) == 1 and "exists and holds another file" in result.refused[0]
+    assert placed.read_bytes() == before
 
 
 def test_non_dandiset_folder_is_refused(tmp_path: Path) -> None:

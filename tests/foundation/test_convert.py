@@ -168,4 +168,4 @@ def test_missing_source_path_fails_its_session_only_with_the_key_path(tmp_path: 
     assert not Path(failed.path).exists()
     assert_valid_nwb(written.path)
     cli = CliRunner().invoke(main, ["convert", str(path), "-o", str(tmp_path / "nwb")])
-    assert cli.exit_code == 1 and "s2p/nowhere' does not exist" in cli.output
+    assert cli.exit_code == 2 and "s2p/nowhere' does not exist" in cli.output

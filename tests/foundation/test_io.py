@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nwbmotor import NwbMotorValueError, atomic_output
-from nwbmotor._io import PARTIAL_MARKER, is_partial
+from nwbmotor._io import LOCK_SUFFIX, PARTIAL_MARKER, is_partial, partial_owner
 
 
 def test_atomic_output_renames_when_complete(tmp_path: Path) -> None:
@@ -96,4 +96,7 @@ def test_sigkill_midway_leaves_no_file_at_the_target(tmp_path: Path) -> None:
     proc.wait()
     assert not target.exists()
     leftovers = [p.name for p in target.parent.iterdir()]
-    assert leftovers and all(PARTIAL_MARKER in name for name in leftovers)
+    # the partial file, and the lock file the kernel released when the process died
+    assert leftovers and all(PARTIAL_MARKER in name or name.endswith(LOCK_SUFFIX) for name in leftovers)
+    (partial,) = [p for p in target.parent.iterdir() if is_partial(p)]
+    assert partial_owner(partial) is None  # an interrupted write, not a live one

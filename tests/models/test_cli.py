@@ -42,9 +42,19 @@ def test_simulate_refuses_to_overwrite_then_overwrites(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "the output exists; pass overwrite=True (--overwrite)" in result.output
     assert out.read_bytes() == b"old"
+    # a file nwbmotor did not write is never replaced, even with --overwrite
+    result = runner.invoke(main, ["simulate", "gain-modulation", "-o", str(out), "--overwrite", *TINY])
+    assert result.exit_code == 2 and "is not a finished file nwbmotor wrote" in result.output
+    assert out.read_bytes() == b"old"
+    out.unlink()
+    assert runner.invoke(main, ["simulate", "gain-modulation", "-o", str(out), "--seed", "1", *TINY]).exit_code == 0
+    with h5py.File(out, "r") as f:
+        first = f["identifier"][()]
     result = runner.invoke(main, ["simulate", "gain-modulation", "-o", str(out), "--overwrite", *TINY])
     assert result.exit_code == 0, result.output
     assert_valid_nwb(out)
+    with h5py.File(out, "r") as f:
+        assert f["identifier"][()] != first
 
 
 def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
