@@ -37,7 +37,8 @@ ALLOWED: dict[str, set[str]] = {
 }
 NO_NWB = {"methods": ("pynwb", "hdmf", "h5py", "xarray", "zarr"), "analysis": ("pynwb", "hdmf", "h5py", "zarr"),
           "models": ("pynwb", "hdmf", "h5py", "zarr")}
-CORE = {"nwbmotor._errors", "nwbmotor._lazy", "nwbmotor._io", "nwbmotor._write", "nwbmotor._jobs"}
+CORE = {"nwbmotor._errors", "nwbmotor._lazy", "nwbmotor._io", "nwbmotor._write", "nwbmotor._jobs",
+        "nwbmotor._hdf5_guard", "nwbmotor._safe_yaml"}
 
 
 def _modules() -> dict[str, Path]:
