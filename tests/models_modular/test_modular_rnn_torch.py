@@ -56,7 +56,7 @@ def test_loss_and_gradients_equal_torch_autograd() -> None:
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     total = _torch_loss(tp, inputs, targets, x0, 0.5, 7, opts)
     total.backward()
-    assert terms["total"] == pytest.approx(float(total), rel=1e-12)
+    assert terms["total"] == pytest.approx(float(total.detach()), rel=1e-12)
     for name, g in grads.items():
         np.testing.assert_allclose(g, tp[name].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
 
