@@ -58,9 +58,9 @@ def _measure(sessions: dict[float, ModelSession], tmp: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def population(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    """Fast-preset networks of SEEDS, trained two at a time in spawned processes, adapted to each rotation."""
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        first = list(pool.map(functools.partial(run_modular_rnn, rotation=ROTATIONS[0]), SEEDS))
+    """Fast-preset networks of SEEDS, trained side by side in spawned processes, adapted to each rotation."""
+    with ProcessPoolExecutor(max_workers=len(SEEDS), mp_context=multiprocessing.get_context("spawn")) as pool:
+        first = [f.result() for f in [pool.submit(run_modular_rnn, seed=seed, rotation=ROTATIONS[0]) for seed in SEEDS]]
         later = {r: list(pool.map(functools.partial(adapt_modular_rnn, rotation=r), first)) for r in ROTATIONS[1:]}
     tmp = tmp_path_factory.mktemp("claims")
     return [_measure({ROTATIONS[0]: s, **{r: later[r][k] for r in later}}, tmp) for k, s in enumerate(first)]
