@@ -95,3 +95,12 @@ def test_compare_hypotheses_bad_input(model_file: tuple[ModelSession, Path]) -> 
             na.compare_hypotheses(ds.drop_vars([v for v in ds.data_vars if str(v).startswith("weight_")]))
         with pytest.raises(NwbMotorTypeError, match=r"ds expected the session view \(xarray.Dataset\), got DataArray"):
             na.compare_hypotheses(ds["activity"])
+
+
+def test_docstring_example_runs() -> None:
+    import doctest
+
+    from nwbmotor.analysis import _hypotheses
+
+    result = doctest.testmod(_hypotheses)
+    assert result.attempted >= 5 and result.failed == 0
