@@ -31,4 +31,6 @@ if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
     || echo "warning: torch==2.13.0 could not be installed; the PyTorch state-dict tests will be skipped" >&2
 fi
 echo "==> building and installing nwbmotor from $ROOT"
+# setuptools reuses build/lib: a module removed from the tree would otherwise stay in the wheel
+rm -rf "$ROOT/build"
 "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps --reinstall-package nwbmotor "$ROOT"

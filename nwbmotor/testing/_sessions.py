@@ -85,6 +85,7 @@ class LabSessionTruth:
     movements: dict[str, np.ndarray]
     opto_epochs: dict[str, np.ndarray]
     path: Path | None = None
+    input_source: np.ndarray | None = None
 
     @property
     def n_frames(self) -> int:
@@ -147,6 +148,7 @@ def simulate_lab_session(
     noise_sd: float = 0.08,
     global_ids: Sequence[int] | None = None,
     nan_rois: Sequence[int] = (),
+    input_sources: Sequence[str] | None = None,
 ) -> LabSessionTruth:
     """Simulate one imaged lever-press session and return its arrays and planted truth.
 
@@ -179,6 +181,9 @@ def simulate_lab_session(
         Cross-session ids of the ROIs (default ``0 .. n_rois - 1``).
     nan_rois : sequence of int
         ROIs whose trace is NaN over a stretch of frames (a broken trace).
+    input_sources : sequence of str, optional
+        Input-source label per ROI (axonal boutons, e.g. ``"motor thalamus"``): written as
+        the PlaneSegmentation column ``input_source``.
 
     Returns
     -------
@@ -319,7 +324,11 @@ def simulate_lab_session(
         excluded=excluded, centroid_um=centroid_um, movement_related=movement_related,
         quiescence_related=quiescence_related, latency=latency, trials=trials, movements=movements,
         opto_epochs=opto_epochs,
+        input_source=None if input_sources is None else np.asarray(input_sources, dtype=str),
     )
+    if truth.input_source is not None and truth.input_source.shape != (n_rois,):
+        raise NwbMotorValueError(
+            f"simulate_lab_session: input_sources expected {n_rois} labels, got {truth.input_source.shape}")
     truth._pixels = np.column_stack([x, y])  # type: ignore[attr-defined]
     del frame_times
     return truth
@@ -365,11 +374,14 @@ def _add_lab_content(nwbfile: NWBFile, truth: LabSessionTruth, activity: Sequenc
     ps.add_column(name="global_id", description="Cross-session cell id.")
     ps.add_column(name="excluded", description="True for filled or unhealthy cells to leave out of analyses.")
     ps.add_column(name="dff_valid", description="False when the dF/F trace is invalid (holds NaN).")
+    if truth.input_source is not None:
+        ps.add_column(name="input_source", description="Input source of the axonal ROI (e.g. motor thalamus).")
     pixels = truth._pixels  # type: ignore[attr-defined]
     for i in range(truth.n_rois):
+        extra = {} if truth.input_source is None else {"input_source": str(truth.input_source[i])}
         ps.add_roi(pixel_mask=_disc_mask(*pixels[i]), cell_type=str(truth.cell_type[i]),
                    global_id=int(truth.global_id[i]), excluded=bool(truth.excluded[i]),
-                   dff_valid=bool(np.isfinite(truth.dff[:, i]).all()))
+                   dff_valid=bool(np.isfinite(truth.dff[:, i]).all()), **extra)
     region = ps.create_roi_table_region(description="Every ROI.", region=list(range(truth.n_rois)))
     traces = {"dff": ("DfOverF", DfOverF, truth.dff, "dF/F of each ROI (baseline-corrected)."),
               "fluorescence": ("Fluorescence", Fluorescence,
