@@ -530,6 +530,8 @@ def adapt_modular_rnn(session: ModelSession, *, seed: int | None = None, preset:
                 f"got {opts.n_units}"
             )
         snapshots[phase] = params
+    if session.training_log is None:
+        raise NwbMotorValueError(f"adapt_modular_rnn: session {session.name!r} expected a training log, got none")
     train = session.training_log["phase"] == "train"
     log = {k: list(np.asarray(v)[train]) for k, v in session.training_log.items()}
     with _blas_threads(opts.blas_threads):

@@ -2,8 +2,8 @@
 
 Exact gradients (finite differences), the authors' initialisation, split, penalties and
 task, the session layout and its re-simulation. The paper's claims, which are claims
-about populations of trained networks, are tested over seeds in
-``test_modular_rnn_claims.py``.
+about populations of trained networks, are measured over seeds by
+``benchmarks/sweep_modular_rnn.py``.
 """
 
 from __future__ import annotations
