@@ -36,14 +36,14 @@ cores (``benchmarks/bench_modular_rnn.py --paper-update``).
 
 What the faithful model shows (fast preset)
 -------------------------------------------
-Measured over seeds (``benchmarks/sweep_modular_rnn.py``; seed medians [min, max], 30°
-rotation, PMd + M1): both hypotheses adapt (rotation error cut by 0.44 [0.35, 0.56]
-under H_input, 0.50 [0.41, 0.59] under H_local) with small (median |ΔW/W| 1.7 % and
-2.6 %), low-dimensional weight changes, and both keep the covariance (1 − r 0.040
-[0.021, 0.063] and 0.018 [0.017, 0.027]). But H_input changes activity (16.7 % vs
+Measured over seeds 0-9 (``benchmarks/sweep_modular_rnn.py``; seed medians [min, max], 30°
+rotation, PMd + M1): both hypotheses adapt (rotation error cut by 0.46 [0.35, 0.57]
+under H_input, 0.53 [0.41, 0.60] under H_local) with small (median |ΔW/W| 1.7 % and
+2.6 %), low-dimensional weight changes, and both keep the covariance (1 − r 0.036
+[0.021, 0.063] and 0.018 [0.016, 0.027]). But H_input changes activity (16.7 % vs
 9.2 %) and covariance *more* than H_local in every seed, the reverse of the paper's
-figure 4; the gap widens with the rotation (activity, H_local − H_input: −1.3 % at 10°,
-−7.6 % at 30°, −17.5 % at 60°), so the paper's prediction that the two hypotheses
+figure 4; the gap widens with the rotation (activity, H_local − H_input: −1.4 % at 10°,
+−7.4 % at 30°, −18.8 % at 60°), so the paper's prediction that the two hypotheses
 diverge with the size of the perturbation holds in magnitude, with the opposite sign.
 
 Departures from the authors' code
