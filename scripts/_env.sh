@@ -24,6 +24,12 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   "$VENV/bin/uv" pip sync --quiet --python "$VENV/bin/python" "$ROOT/requirements.lock"
   echo "$want" > "$stamp"
 fi
+# the "torch" test extra (PyTorch state dicts); pip, not uv: the CPU build is a local file
+if ! "$VENV/bin/python" -c 'import torch' 2>/dev/null; then
+  echo "==> installing torch (test extra, CPU build)"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check torch==2.13.0 \
+    || echo "warning: torch==2.13.0 could not be installed; the PyTorch state-dict tests will be skipped" >&2
+fi
 echo "==> building and installing nwbmotor from $ROOT"
 # setuptools reuses build/lib: a module removed from the tree would otherwise stay in the wheel
 rm -rf "$ROOT/build"

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from nwbmotor.analysis._events import (
         detect_events,
     )
+    from nwbmotor.analysis._hypotheses import (
+        compare_hypotheses,
+    )
     from nwbmotor.analysis._inputs import (
         bouton_timing,
         group_axons,
@@ -89,6 +92,7 @@ __getattr__, __dir__, __all__ = attach(
         "activity_timing": "nwbmotor.analysis._population",
         "behavior_timing": "nwbmotor.analysis._behavior",
         "classify_movement_related": "nwbmotor.analysis._movement_related",
+        "compare_hypotheses": "nwbmotor.analysis._hypotheses",
         "compute_dff": "nwbmotor.analysis._dff",
         "covariance_change": "nwbmotor.analysis._model_metrics",
         "detect_events": "nwbmotor.analysis._events",

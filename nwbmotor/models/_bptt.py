@@ -1,16 +1,25 @@
 """Forward pass, exact backpropagation through time and Adam for the modular network.
 
 Three rate modules (upstream, PMd, M1) with r = tanh(x), integrated by forward Euler
-with α = dt/τ (science.md B)::
+with α = dt/τ, as in the code of Feulner et al. (2022)::
 
     x_U ← x_U + α(−x_U + W_U,rec r_U + W_U,in s)
     x_P ← x_P + α(−x_P + W_P,rec r_P + W_P,in s + W_UP r_U)
     x_M ← x_M + α(−x_M + W_M,rec r_M + W_PM r_P);   y = W_out r_M + b
 
-At step t the rates r_t = tanh(x_t) give the output y_t and drive x_{t+1}. Parameters
-are a dict of named arrays, weights stored (post, pre). Gradients are computed by hand
-(no autodiff library) and are exact; ``tests/models_modular`` checks them against
+At step t the rates r_t = tanh(x_t) give the output y_t and, with the input s_t, drive
+x_{t+1}. Parameters are a dict of named arrays, weights stored (post, pre). The three
+modules are integrated as one state vector with a block weight matrix, so every step
+costs a few array operations whatever the number of modules. Gradients are computed by
+hand (no autodiff library) and are exact; ``tests/models_modular`` checks them against
 finite differences.
+
+Loss (the authors' ``train``)::
+
+    mean((y − target)², steps ≥ loss_start) + Σ_W c_W ‖W‖_F + Σ_module b_m mean(r_m²)
+
+with Frobenius norms (not squared) of each weight matrix and each module's own mean
+squared rate over every step, trial and unit.
 """
 
 from __future__ import annotations
@@ -47,28 +56,25 @@ RECURRENT: tuple[str, ...] = ("upstream_recurrent", "pmd_recurrent", "m1_recurre
 OUTPUT: tuple[str, ...] = ("output", "output_bias")
 
 
-def init_params(
-    n_units: int,
-    n_inputs: int,
-    n_outputs: int,
-    rng: np.random.Generator,
-    *,
-    recurrent_gain: float = 1.0,
-    output_scale: float = 0.1,
-) -> dict[str, np.ndarray]:
-    """Random initial parameters.
+def init_params(n_units: int, n_inputs: int, n_outputs: int, rng: np.random.Generator,
+                dtype: type = np.float64) -> dict[str, np.ndarray]:
+    """Initial parameters as PyTorch initialises the authors' modules.
 
-    Recurrent weights ~ N(0, g²/N); input weights ~ N(0, 1/n_inputs); inter-module
-    weights ~ N(0, 1/N_pre); output weights ~ N(0, (output_scale)²/N); bias 0.
+    The authors hold each module's input and recurrent weights in an ``nn.RNN`` and the
+    upstream → PMd and output weights in ``nn.Linear`` layers, all left at PyTorch's
+    default initialisation: every ``nn.RNN`` weight ~ U(±1/√N) with N the size of the
+    module it drives (input weights too, not 1/√n_inputs), every ``nn.Linear`` weight
+    and bias ~ U(±1/√fan_in). So all weights here, and the output bias, are
+    U(±1/√N) with N = ``n_units``.
     """
+    bound = 1.0 / np.sqrt(n_units)
     params: dict[str, np.ndarray] = {}
     for name, (_post, pre) in CONNECTIONS.items():
         n_pre = n_inputs if pre == "input" else n_units
-        scale = recurrent_gain if name in RECURRENT else 1.0
-        params[name] = rng.normal(0.0, scale / np.sqrt(n_pre), size=(n_units, n_pre))
-    params["output"] = rng.normal(0.0, output_scale / np.sqrt(n_units), size=(n_outputs, n_units))
-    params["output_bias"] = np.zeros(n_outputs)
-    return params
+        params[name] = rng.uniform(-bound, bound, size=(n_units, n_pre))
+    params["output"] = rng.uniform(-bound, bound, size=(n_outputs, n_units))
+    params["output_bias"] = rng.uniform(-bound, bound, size=n_outputs)
+    return {k: v.astype(dtype) for k, v in params.items()}
 
 
 @dataclass
@@ -78,6 +84,48 @@ class Trajectory:
     rates: dict[str, np.ndarray]
     outputs: np.ndarray
     inputs: np.ndarray = field(repr=False)
+
+
+def _stack(params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Block matrices (post, pre) of the unit-to-unit and input-to-unit weights."""
+    n = params["upstream_recurrent"].shape[0]
+    n_in = params["upstream_input"].shape[1]
+    index = {m: i for i, m in enumerate(MODULES)}
+    dtype = params["upstream_recurrent"].dtype
+    w = np.zeros((3 * n, 3 * n), dtype)
+    w_in = np.zeros((3 * n, n_in), dtype)
+    for name, (post, pre) in CONNECTIONS.items():
+        rows = slice(index[post] * n, (index[post] + 1) * n)
+        if pre == "input":
+            w_in[rows] = params[name]
+        else:
+            w[rows, index[pre] * n:(index[pre] + 1) * n] = params[name]
+    return w, w_in, n
+
+
+def _x0(x0: dict[str, np.ndarray]) -> np.ndarray:
+    return np.concatenate([np.asarray(x0[m], dtype=float) for m in MODULES], axis=1)
+
+
+def _run(w: np.ndarray, w_in: np.ndarray, inputs: np.ndarray, x0: np.ndarray, alpha: float) -> np.ndarray:
+    """Rates of all units, time-major (n_steps, n_trials, 3N)."""
+    n_trials, n_steps, _ = inputs.shape
+    dtype = w.dtype
+    drive_in = (alpha * (inputs.transpose(1, 0, 2) @ w_in.T)).astype(dtype, copy=False)  # (T, B, 3N)
+    wt = np.ascontiguousarray(alpha * w.T, dtype=dtype)
+    keep = dtype.type(1.0 - alpha)
+    x = np.array(x0, dtype=dtype)
+    rates = np.empty((n_steps, n_trials, x.shape[1]), dtype)
+    tmp = np.empty_like(x)
+    for t in range(n_steps):
+        np.tanh(x, out=rates[t])
+        if t == n_steps - 1:
+            break
+        np.matmul(rates[t], wt, out=tmp)
+        tmp += drive_in[t]
+        x *= keep
+        x += tmp
+    return rates
 
 
 def forward(params: dict[str, np.ndarray], inputs: np.ndarray, x0: dict[str, np.ndarray],
@@ -99,48 +147,11 @@ def forward(params: dict[str, np.ndarray], inputs: np.ndarray, x0: dict[str, np.
     Trajectory
         Rates per module and outputs, arrays of shape (n_trials, n_steps, ...).
     """
-    rates_tm = _forward_time_major(params, inputs, x0, alpha)
-    rates = {m: rates_tm[m].transpose(1, 0, 2) for m in MODULES}
+    w, w_in, n = _stack(params)
+    r = _run(w, w_in, np.asarray(inputs, dtype=float), _x0(x0), alpha)
+    rates = {m: r[:, :, i * n:(i + 1) * n].transpose(1, 0, 2) for i, m in enumerate(MODULES)}
     outputs = rates["m1"] @ params["output"].T + params["output_bias"]
     return Trajectory(rates=rates, outputs=outputs, inputs=inputs)
-
-
-def _forward_time_major(params: dict[str, np.ndarray], inputs: np.ndarray, x0: dict[str, np.ndarray],
-                        alpha: float) -> dict[str, np.ndarray]:
-    """Rates of each module, time-major arrays of shape (n_steps, n_trials, n_units)."""
-    n_trials, n_steps, _ = inputs.shape
-    inputs_tm = inputs.transpose(1, 0, 2)
-    index = {m: i for i, m in enumerate(MODULES)}
-    # drive[t] of each module from the task input, computed for all steps at once
-    drive_in: list[np.ndarray | None] = [None] * len(MODULES)
-    links: list[tuple[int, int, np.ndarray]] = []  # (post, pre, W.T) between modules
-    for name, (post, pre) in CONNECTIONS.items():
-        if pre == "input":
-            drive_in[index[post]] = inputs_tm @ params[name].T
-        else:
-            links.append((index[post], index[pre], np.ascontiguousarray(params[name].T)))
-    x = [np.array(x0[m], dtype=float) for m in MODULES]
-    rates = [np.empty((n_steps, n_trials, x0[m].shape[1])) for m in MODULES]
-    keep = 1.0 - alpha
-    drive = [np.empty_like(xi) for xi in x]
-    tmp = [np.empty_like(xi) for xi in x]
-    for t in range(n_steps):
-        r = [np.tanh(xi, out=rates[i][t]) for i, xi in enumerate(x)]
-        if t == n_steps - 1:
-            break
-        for i in range(len(MODULES)):
-            if drive_in[i] is None:
-                drive[i].fill(0.0)
-            else:
-                drive[i][...] = drive_in[i][t]
-        for post, pre, wt in links:
-            np.matmul(r[pre], wt, out=tmp[post])
-            drive[post] += tmp[post]
-        for i in range(len(MODULES)):
-            x[i] *= keep
-            drive[i] *= alpha
-            x[i] += drive[i]
-    return dict(zip(MODULES, rates, strict=True))
 
 
 def loss_and_grads(
@@ -151,97 +162,116 @@ def loss_and_grads(
     alpha: float,
     *,
     loss_start: int,
-    weight_reg: float = 1e-3,
-    recurrent_reg: float = 1e-3,
-    rate_reg: float = 0.8,
+    weight_penalty: dict[str, float] | None = None,
+    rate_penalty: dict[str, float] | None = None,
     trainable: tuple[str, ...] | None = None,
 ) -> tuple[dict[str, float], dict[str, np.ndarray], Trajectory]:
     """Loss terms and exact gradients of the total loss.
 
-    loss = mean((y − target)², steps ≥ loss_start)
-         + weight_reg · Σ ‖W‖² over input, inter-module and output weights
-         + recurrent_reg · Σ ‖W_rec‖²  + rate_reg · mean(r²) over every unit, step, trial.
+    loss = mean((y − target)², steps ≥ loss_start, trials, outputs)
+         + Σ_W weight_penalty[W] · ‖W‖_F + Σ_m rate_penalty[m] · mean(r_m²)
 
-    Returns the loss terms (``mse``, ``weights``, ``rates``, ``total``), the gradients of
-    ``total`` for the ``trainable`` names (all parameters if None) and the trajectory.
+    Parameters
+    ----------
+    weight_penalty : dict, optional
+        Weight name (as in ``params``) -> coefficient of its Frobenius norm.
+    rate_penalty : dict, optional
+        Module name (``MODULES``) -> coefficient of its mean squared rate.
+    trainable : tuple of str, optional
+        Names whose gradients are returned (all parameters if None).
+
+    Returns
+    -------
+    terms : dict
+        ``mse``, ``weights``, ``rates``, ``total``.
+    grads : dict of ndarray
+    trajectory : Trajectory
     """
+    weight_penalty = dict(weight_penalty or {})
+    rate_penalty = dict(rate_penalty or {})
     names = tuple(params) if trainable is None else trainable
+    inputs = np.asarray(inputs, dtype=float)
     n_trials, n_steps, _ = inputs.shape
-    r_tm = _forward_time_major(params, inputs, x0, alpha)
-    outputs_tm = r_tm["m1"] @ params["output"].T + params["output_bias"]  # (T, B, out)
+    w, w_in, n = _stack(params)
+    r = _run(w, w_in, inputs, _x0(x0), alpha)  # (T, B, 3N)
+    rm = r[:, :, 2 * n:]
+    outputs_tm = rm @ params["output"].T + params["output_bias"]  # (T, B, out)
     err = outputs_tm - targets.transpose(1, 0, 2)
     err[:loss_start] = 0.0
     n_err = n_trials * (n_steps - loss_start) * targets.shape[2]
     mse = float(np.sum(err**2) / n_err)
-    weight_names = [n for n in params if n not in RECURRENT and n != "output_bias"]
-    reg_w = weight_reg * sum(float(np.sum(params[n] ** 2)) for n in weight_names)
-    reg_rec = recurrent_reg * sum(float(np.sum(params[n] ** 2)) for n in RECURRENT)
-    n_rates = sum(r_tm[m].size for m in MODULES)
-    reg_r = rate_reg * sum(float(np.vdot(r_tm[m], r_tm[m])) for m in MODULES) / n_rates
-    terms = {"mse": mse, "weights": reg_w + reg_rec, "rates": reg_r, "total": mse + reg_w + reg_rec + reg_r}
+    norms = {k: float(np.linalg.norm(params[k])) for k in weight_penalty}
+    reg_w = sum(c * norms[k] for k, c in weight_penalty.items())
+    n_rates = n_steps * n_trials * n  # elements per module
+    coef = np.zeros(3 * n, r.dtype)
+    for i, m in enumerate(MODULES):
+        coef[i * n:(i + 1) * n] = rate_penalty.get(m, 0.0)
+    reg_r = 0.0
+    for i, m in enumerate(MODULES):
+        if rate_penalty.get(m, 0.0):
+            block = r[:, :, i * n:(i + 1) * n]
+            reg_r += rate_penalty[m] * float(np.vdot(block, block)) / n_rates
+    terms = {"mse": mse, "weights": reg_w, "rates": reg_r, "total": mse + reg_w + reg_r}
 
-    dy = 2.0 * err / n_err  # (T, B, out)
-    index = {m: i for i, m in enumerate(MODULES)}
-    r = [r_tm[m] for m in MODULES]
+    dy = (2.0 / n_err) * err  # (T, B, out)
     # direct[t] = ∂L/∂r_t not through the dynamics; slope[t] = α · tanh'(x_t)
-    direct = [(2.0 * rate_reg / n_rates) * ri for ri in r]
-    direct[index["m1"]] += dy @ params["output"]
-    slope = [alpha * (1.0 - ri**2) for ri in r]
-    links = [(index[post], index[pre], params[name]) for name, (post, pre) in CONNECTIONS.items()
-             if pre != "input"]
+    direct = r.dtype.type(2.0 / n_rates) * coef * r
+    direct[:, :, 2 * n:] += dy @ params["output"]
+    slope = r.dtype.type(alpha) * (1 - r**2)
     # h[t] = ∂L/∂(drive at step t) = α · ∂L/∂x_{t+1}; zero at the last step
-    h_all = [np.zeros_like(ri) for ri in r]
-    h = [np.zeros_like(ri[0]) for ri in r]
-    dr = [np.empty_like(ri[0]) for ri in r]
-    tmp = [np.empty_like(ri[0]) for ri in r]
-    keep = 1.0 - alpha
+    h_all = np.zeros_like(r)
+    h = np.zeros_like(r[0])
+    dr = np.empty_like(r[0])
+    keep = r.dtype.type(1.0 - alpha)
     for t in range(n_steps - 1, 0, -1):
-        for i in range(len(MODULES)):
-            h_all[i][t] = h[i]
-            dr[i][...] = direct[i][t]
-        for post, pre, w in links:
-            np.matmul(h[post], w, out=tmp[pre])
-            dr[pre] += tmp[pre]
-        for i in range(len(MODULES)):
-            dr[i] *= slope[i][t]
-            h[i] *= keep
-            h[i] += dr[i]
-    for i in range(len(MODULES)):
-        h_all[i][0] = h[i]
+        h_all[t] = h
+        np.matmul(h, w, out=dr)
+        dr += direct[t]
+        dr *= slope[t]
+        h *= keep
+        h += dr
+    h_all[0] = h
 
     grads: dict[str, np.ndarray] = {}
-    inputs_flat = inputs.transpose(1, 0, 2).reshape(-1, inputs.shape[2])
+    index = {m: i for i, m in enumerate(MODULES)}
+    h_flat = h_all[:-1].reshape(-1, 3 * n)  # h[t] multiplies the sources of step t; h[T-1] = 0
+    r_flat = r[:-1].reshape(-1, 3 * n)
+    s_flat = inputs.transpose(1, 0, 2)[:-1].reshape(-1, inputs.shape[2]).astype(r.dtype)
     for name in names:
         if name == "output":
-            rm = r[index["m1"]]
-            grads[name] = dy.reshape(-1, dy.shape[2]).T @ rm.reshape(-1, rm.shape[2])
-            grads[name] += 2.0 * weight_reg * params[name]
+            grads[name] = dy.reshape(-1, dy.shape[2]).T @ rm.reshape(-1, n)
         elif name == "output_bias":
-            grads[name] = dy.sum(axis=(0, 1))
+            grads[name] = dy.sum(axis=(0, 1)).astype(r.dtype)
+            continue
         else:
             post, pre = CONNECTIONS[name]
-            hp = h_all[index[post]]
-            src = inputs_flat if pre == "input" else r[index[pre]].reshape(-1, params[name].shape[1])
-            grads[name] = hp.reshape(-1, hp.shape[2]).T @ src
-            reg = recurrent_reg if name in RECURRENT else weight_reg
-            grads[name] += 2.0 * reg * params[name]
-    traj = Trajectory(rates={m: r_tm[m].transpose(1, 0, 2) for m in MODULES},
-                      outputs=outputs_tm.transpose(1, 0, 2), inputs=inputs)
+            hp = h_flat[:, index[post] * n:(index[post] + 1) * n]
+            src = s_flat if pre == "input" else r_flat[:, index[pre] * n:(index[pre] + 1) * n]
+            grads[name] = hp.T @ src
+        c = weight_penalty.get(name, 0.0)
+        if c and norms[name] > 0:
+            grads[name] += r.dtype.type(c / norms[name]) * params[name]
+    rates = {m: r[:, :, i * n:(i + 1) * n].transpose(1, 0, 2) for i, m in enumerate(MODULES)}
+    traj = Trajectory(rates=rates, outputs=outputs_tm.transpose(1, 0, 2), inputs=inputs)
     return terms, grads, traj
 
 
 def clip_by_global_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
-    """Scale ``grads`` in place so their joint L2 norm is at most ``max_norm``; return the norm before."""
+    """Scale ``grads`` in place so their joint L2 norm is at most ``max_norm``; return the norm before.
+
+    As ``torch.nn.utils.clip_grad_norm_``: the scale is ``max_norm / (norm + 1e-6)``
+    when the norm exceeds ``max_norm``.
+    """
     norm = float(np.sqrt(sum(float(np.sum(v**2)) for v in grads.values())))
     if norm > max_norm > 0:
-        scale = max_norm / norm
+        scale = max_norm / (norm + 1e-6)
         for v in grads.values():
             v *= scale
     return norm
 
 
 class Adam:
-    """Adam (Kingma & Ba) on a dict of arrays, updated in place."""
+    """Adam (Kingma & Ba) on a dict of arrays, updated in place (PyTorch's defaults)."""
 
     def __init__(self, lr: float, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps

@@ -1,13 +1,20 @@
 """The 8-target centre-out reaching task of the modular network (science.md B).
 
-A trial is ``n_steps`` Euler steps of ``dt`` seconds. The network sees three inputs:
-the target's x and y (zero until the target is shown, then held) and a hold signal
-that is 1 until the go cue and 0 after it. The output should stay at the centre until
-the go cue, then reach the target along a minimum-jerk path and stay there.
+Shaped like the monkey data the authors trained on (Feulner et al. 2022, data set
+``chewie_v2``): 400 steps of 10 ms; 8 targets 45° apart; the hand still at the centre
+until shortly after the go cue, then a straight ~8 cm reach with a bell-shaped speed
+profile (minimum jerk), held at the target. The network sees three inputs: the
+target's x and y (zero until the cue, then 2·(cos θ, sin θ), held) and a hold signal
+that is 2 until the go cue and 0 after it.
 
-Times are defined in seconds on the paper's clock (400 steps of 10 ms: target shown at
-step 165 = 1.65 s, go at step 282 = 2.82 s, loss from step 50 = 0.5 s), so a network
-run with fewer, longer steps sees the same task at a coarser resolution.
+Timing in seconds on the authors' clock: cue at step 165 (1.65 s), go at step 282
+(2.82 s), loss from step 50 (0.5 s), movement onset 0.15 s after go, reach 0.65 s (the
+authors' plotted test trial: onset ~15 steps after go, ~65 steps to the target, peak
+speed ~24 cm/s on an 8.4 cm reach). Target ``k`` lies at ``(k − 3) · 45°`` as in the
+authors' data (target 3 at 0°, target 7 at 180°).
+
+The real trials differ from these in reach distance (7-10 cm), curvature and timing;
+the authors train on 2,238 of them and test on a held-out set.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import numpy as np
 
 __all__ = ["CentreOutTask", "rotate"]
 
-# the paper's clock: 400 steps of 10 ms
+# the authors' clock: 400 steps of 10 ms
 PAPER_STEPS = 400
 PAPER_DT = 0.010
 
@@ -30,14 +37,18 @@ class CentreOutTask:
     Parameters
     ----------
     n_steps : int
-        Steps per trial. The trial always lasts ``n_steps * dt`` seconds.
+        Steps per trial.
     dt : float
-        Step in seconds; by default the paper's 4 s trial is kept
-        (``dt = 4.0 / n_steps``).
+        Step in seconds.
     n_targets : int
-        Targets evenly spaced on a circle, target 0 at 0 rad.
+        Targets evenly spaced on a circle.
+    first_angle : float
+        Angle (degrees) of target 0; target k is at ``first_angle + k · 360 / n_targets``
+        (the authors' data: −135°).
     radius : float
-        Reach distance (output units).
+        Reach distance (cm).
+    target_input, hold_input : float
+        Amplitude of the target inputs (2·(cos θ, sin θ)) and of the hold signal.
     target_time, go_time, loss_start_time : float
         Seconds from trial start: target shown, go cue, first step in the loss.
     reaction_time, reach_duration : float
@@ -47,12 +58,15 @@ class CentreOutTask:
     n_steps: int = PAPER_STEPS
     dt: float = PAPER_DT
     n_targets: int = 8
-    radius: float = 1.0
+    first_angle: float = -135.0
+    radius: float = 8.0
+    target_input: float = 2.0
+    hold_input: float = 2.0
     target_time: float = 1.65
     go_time: float = 2.82
     loss_start_time: float = 0.50
-    reaction_time: float = 0.10
-    reach_duration: float = 0.50
+    reaction_time: float = 0.15
+    reach_duration: float = 0.65
 
     @property
     def target_step(self) -> int:
@@ -69,7 +83,7 @@ class CentreOutTask:
     @property
     def angles(self) -> np.ndarray:
         """Target angles in radians, ndarray of shape (n_targets,)."""
-        return 2.0 * np.pi * np.arange(self.n_targets) / self.n_targets
+        return np.deg2rad(self.first_angle + 360.0 * np.arange(self.n_targets) / self.n_targets)
 
     def endpoints(self, rotation_deg: float = 0.0) -> np.ndarray:
         """Where the output must end, ndarray of shape (n_targets, 2).
@@ -80,6 +94,11 @@ class CentreOutTask:
         """
         points = self.radius * np.stack([np.cos(self.angles), np.sin(self.angles)], axis=1)
         return rotate(points, -rotation_deg)
+
+    def speed_profile(self) -> np.ndarray:
+        """Fraction of the reach done at each step, ndarray of shape (n_steps,) from 0 to 1."""
+        steps = np.arange(self.n_steps)
+        return _minimum_jerk((steps * self.dt - self.go_time - self.reaction_time) / self.reach_duration)
 
     def trials(self, target_ids: np.ndarray, rotation_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Inputs and output targets of a batch of trials to the task's targets.
@@ -97,7 +116,7 @@ class CentreOutTask:
         inputs : ndarray of shape (n_trials, n_steps, 3)
             Target x, target y (from the target step on) and the hold signal.
         targets : ndarray of shape (n_trials, n_steps, 2)
-            Output the network should produce.
+            Hand position (cm from the centre) the network should produce.
         """
         return self.trials_at(self.angles[np.asarray(target_ids, dtype=int)], rotation_deg)
 
@@ -106,18 +125,17 @@ class CentreOutTask:
         angles = np.asarray(angles, dtype=float)
         steps = np.arange(self.n_steps)
         shown = (steps >= self.target_step).astype(float)
-        seen = self.radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (n, 2)
+        direction = np.stack([np.cos(angles), np.sin(angles)], axis=1)  # (n, 2)
         inputs = np.empty((angles.size, self.n_steps, 3))
-        inputs[:, :, :2] = seen[:, None, :] * shown[None, :, None]
-        inputs[:, :, 2] = (steps < self.go_step).astype(float)[None, :]
-        reach = _minimum_jerk((steps * self.dt - self.go_time - self.reaction_time) / self.reach_duration)
-        goal = rotate(seen, -rotation_deg)
-        targets = goal[:, None, :] * reach[None, :, None]
+        inputs[:, :, :2] = self.target_input * direction[:, None, :] * shown[None, :, None]
+        inputs[:, :, 2] = self.hold_input * (steps < self.go_step).astype(float)[None, :]
+        goal = rotate(self.radius * direction, -rotation_deg)
+        targets = goal[:, None, :] * self.speed_profile()[None, :, None]
         return inputs, targets
 
 
 def _minimum_jerk(phase: np.ndarray) -> np.ndarray:
-    """Minimum-jerk profile 10u³ − 15u⁴ + 6u⁵ on u clipped to [0, 1]."""
+    """Minimum-jerk profile 10u³ − 15u⁴ + 6u⁵ on u clipped to [0, 1] (bell-shaped speed)."""
     u = np.clip(phase, 0.0, 1.0)
     return u**3 * (10.0 - 15.0 * u + 6.0 * u**2)
 

@@ -3,38 +3,57 @@
 Three tanh rate modules (upstream → PMd → M1) learn the 8-target centre-out task by
 backpropagation through time (:mod:`nwbmotor.models._bptt`, numpy only). The trained
 network then adapts to a 30° visuomotor rotation twice, from the same start, with the
-output weights frozen: under H_input only the upstream module's weights learn, under
-H_local only the PMd and M1 weights. Test trials of every phase, the network snapshots
-and the training log come back as a :class:`~nwbmotor.models.ModelSession`.
+output weights frozen, under the two hypotheses of the paper. Test trials of every
+phase, the network snapshots and the training log come back as a
+:class:`~nwbmotor.models.ModelSession`.
 
-Sizes
------
-The paper's sizes (``preset="paper"``: 400 units per module, 400 steps of 10 ms,
-500 updates of 80 trials, Adam lr 1e-4, the hypotheses split as in the paper's code)
-take about 1.5 h here (10.6 s per update). The default preset keeps the task in seconds
-(a 4 s trial, target at 1.65 s, go at 2.82 s, τ = 50 ms) on a coarser grid (100 steps
-of 40 ms, α = 0.8) and a smaller network (150 units per module), and trains 900 updates
-of 16 trials at lr 1e-3, the last 300 at lr 1e-4 so the network settles. Adaptation
-uses lr 2e-4, which keeps the paper's ratio of the largest total Adam step to the
-initial weight scale, lr·updates·√N: 0.24 here, 0.2 in the paper. About 40 s alone on
-two cores.
+What is the authors' (``babaf/motor-adaptation-local-vs-input``: ``toolbox_pytorch.py``,
+``run_initial.py``, ``run_perturbation.py``), in every preset
+------------------------------------------------------------------------------------
+- Dynamics: forward Euler, α = dt/τ = 10 ms / 50 ms = 0.2, 400 steps per trial,
+  initial states x ~ U(−0.1, 0.1) drawn anew for every batch, no noise.
+- Initialisation: PyTorch's defaults for the authors' ``nn.RNN`` / ``nn.Linear``
+  modules, every weight and the output bias ~ U(±1/√N).
+- Loss: mean squared error from step 50 + 1e-3 · ‖W‖_F for every weight matrix (input,
+  recurrent, inter-module and output; norms, not squared) + 0.8 · mean(r²) of each
+  module. Adam (lr 1e-4, PyTorch's betas and eps), gradient-norm clip 0.2.
+- Adaptation: 100 single-trial updates at the same learning rate and loss (penalties
+  kept), a fresh Adam, output weights and bias frozen. H_input (the authors'
+  ``extrainput``): the upstream module's input and recurrent weights and the upstream →
+  PMd projection learn. H_local (``noupstream``): stimulus → PMd, PMd recurrent,
+  PMd → M1 and M1 recurrent learn.
+- Task (:mod:`nwbmotor.models._centre_out`): shaped like the authors' monkey data
+  (8 targets 45° apart, 8 cm reaches with a bell-shaped speed profile, target input of
+  amplitude 2, hold signal 2 until go); float32 arithmetic as the authors'.
 
-Hypotheses
-----------
-By default the upstream → PMd weights learn under H_local: they are synapses onto PMd
-neurons, and H_input then leaves every synapse of the motor cortex (PMd, M1) untouched.
-The code released with the paper puts them on the upstream side instead
-(``upstream_projection="input"``, and the ``paper`` preset).
+Presets: sizes and lengths only
+-------------------------------
+``preset="paper"`` is the authors' run: 400 units per module, 500 updates of 80
+trials. ``preset="default"`` (the fast one) changes **only sizes**: 64 units per
+module and batches of 16 trials; every length (500 training updates, 100 adaptation
+updates, 400 steps) and every other value above is the paper's. The paper preset costs ~10-20 s per training update on two
+cores (``benchmarks/bench_modular_rnn.py --paper-update``).
 
-The covariance comparison is a property of networks, not of one network. Measured at
-the default size (``benchmarks/sweep_modular_rnn.py``), the covariance of PMd + M1
-changes less under H_input than under H_local in 11 of 12 networks (seeds 0-11; median
-1 − r 0.030 vs 0.045 on seeds 0-5), PMd's in 12 of 12; both stay below 0.1, so both
-hypotheses keep the covariance, as in the paper. Most of the difference comes from
-the plastic upstream → PMd weights: with no rotation at all, 100 single-trial updates
-under H_local change the PMd + M1 covariance by 0.04 (H_input: 0.002), and with
-``upstream_projection="input"`` the order reverses (PMd + M1 0.036 vs 0.022, 4 of 4
-networks).
+What the faithful model shows (fast preset)
+-------------------------------------------
+Measured over seeds 0-9 (``benchmarks/sweep_modular_rnn.py``; seed medians [min, max], 30°
+rotation, PMd + M1): both hypotheses adapt (rotation error cut by 0.46 [0.35, 0.57]
+under H_input, 0.53 [0.41, 0.60] under H_local) with small (median |ΔW/W| 1.7 % and
+2.6 %), low-dimensional weight changes, and both keep the covariance (1 − r 0.036
+[0.021, 0.063] and 0.018 [0.016, 0.027]). But H_input changes activity (16.7 % vs
+9.2 %) and covariance *more* than H_local in every seed, the reverse of the paper's
+figure 4; the gap widens with the rotation (activity, H_local − H_input: −1.4 % at 10°,
+−7.4 % at 30°, −18.8 % at 60°), so the paper's prediction that the two hypotheses
+diverge with the size of the perturbation holds in magnitude, with the opposite sign.
+
+Departures from the authors' code
+---------------------------------
+- The task is synthetic: the authors train on 2,238 recorded reaches (7-10 cm, each
+  with its own path and timing) and test on held-out ones; here every trial to a target
+  is the same minimum-jerk reach, and the test set is one trial per target from fixed
+  initial states.
+- The series record r_t = tanh(x_t) from t = 0 (the authors record the rates after each
+  update): the same dynamics, read one step earlier.
 """
 
 from __future__ import annotations
@@ -47,10 +66,10 @@ from typing import Any
 import numpy as np
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor.methods import _model_metrics as mm
 from nwbmotor.models._bptt import (
     CONNECTIONS,
     MODULES,
+    RECURRENT,
     Adam,
     clip_by_global_norm,
     forward,
@@ -64,8 +83,9 @@ __all__ = [
     "HYPOTHESES",
     "MODULE_LABELS",
     "PRESETS",
+    "WEIGHT_NAMES",
     "ModularRnnOptions",
-    "compare_hypotheses",
+    "adapt_modular_rnn",
     "run_modular_rnn",
     "hypotheses",
     "simulate_snapshot",
@@ -73,8 +93,8 @@ __all__ = [
 
 #: Module names as written to the units table.
 MODULE_LABELS: dict[str, str] = {"upstream": "upstream", "pmd": "PMd", "m1": "M1"}
-#: Internal parameter name -> (weight name in the snapshot).
-_WEIGHT_NAMES: dict[str, str] = {
+#: Internal parameter name -> weight name in the snapshot.
+WEIGHT_NAMES: dict[str, str] = {
     "upstream_input": "W_upstream_in",
     "upstream_recurrent": "W_upstream_rec",
     "pmd_input": "W_PMd_in",
@@ -84,107 +104,114 @@ _WEIGHT_NAMES: dict[str, str] = {
     "pmd_to_m1": "W_PMd_to_M1",
     "output": "W_out",
 }
-#: Which parameters learn during adaptation (default ``upstream_projection="local"``): a
-#: module's weights are its incoming weights, so the upstream → PMd synapses, which end on
-#: PMd neurons, are motor-cortical and learn under H_local.
+_WEIGHT_NAMES = WEIGHT_NAMES
+#: Which parameters learn during adaptation, as in the authors' ``run_perturbation.py``:
+#: ``extrainput`` (H_input) and ``noupstream`` (H_local).
 HYPOTHESES: dict[str, tuple[str, ...]] = {
-    "input": ("upstream_input", "upstream_recurrent"),
-    "local": ("pmd_input", "pmd_recurrent", "upstream_to_pmd", "m1_recurrent", "pmd_to_m1"),
+    "input": ("upstream_input", "upstream_recurrent", "upstream_to_pmd"),
+    "local": ("pmd_input", "pmd_recurrent", "pmd_to_m1", "m1_recurrent"),
 }
 
 
-def hypotheses(upstream_projection: str = "local") -> dict[str, tuple[str, ...]]:
+def hypotheses(upstream_projection: str = "input") -> dict[str, tuple[str, ...]]:
     """The weights that learn under H_input and H_local.
 
     Parameters
     ----------
-    upstream_projection : {"local", "input"}
-        Which hypothesis the upstream → PMd weights learn under. "local" (default): they
-        are synapses onto PMd neurons (:data:`HYPOTHESES`). "input": they belong to the
-        upstream side, as in the code released with Feulner et al. (2022).
+    upstream_projection : {"input", "local"}
+        Which hypothesis the upstream → PMd weights learn under. "input" (default): the
+        authors' split (:data:`HYPOTHESES`). "local": they count as synapses onto PMd
+        and learn under H_local instead, so that H_input leaves every synapse of PMd
+        and M1 untouched (not the paper's model).
 
     Examples
     --------
-    >>> hypotheses("input")["input"]
+    >>> hypotheses()["input"]
     ('upstream_input', 'upstream_recurrent', 'upstream_to_pmd')
+    >>> hypotheses("local")["input"]
+    ('upstream_input', 'upstream_recurrent')
     """
-    if upstream_projection == "local":
-        return dict(HYPOTHESES)
     if upstream_projection == "input":
-        return {"input": (*HYPOTHESES["input"], "upstream_to_pmd"),
-                "local": tuple(n for n in HYPOTHESES["local"] if n != "upstream_to_pmd")}
+        return dict(HYPOTHESES)
+    if upstream_projection == "local":
+        return {"input": tuple(n for n in HYPOTHESES["input"] if n != "upstream_to_pmd"),
+                "local": (*HYPOTHESES["local"], "upstream_to_pmd")}
     raise NwbMotorValueError(
-        f"run_modular_rnn: option 'upstream_projection' expected 'local' or 'input', got {upstream_projection!r}"
+        f"run_modular_rnn: option 'upstream_projection' expected 'input' or 'local', got {upstream_projection!r}"
     )
 
 
 @dataclasses.dataclass(frozen=True)
 class ModularRnnOptions:
-    """Sizes and learning parameters of :func:`run_modular_rnn` (defaults: small preset).
+    """Sizes and learning parameters of :func:`run_modular_rnn` (defaults: the authors').
+
+    Every default is the value of the authors' code (the ``paper`` preset); the fast
+    ``default`` preset of :func:`run_modular_rnn` changes only ``n_units``, ``batch``
+    and ``n_updates``.
 
     Parameters
     ----------
     n_units : int
-        Units per module.
+        Units per module (the authors: 400).
     n_steps : int
-        Euler steps per trial; the trial lasts ``trial_duration`` seconds.
+        Euler steps per trial; the trial lasts ``trial_duration`` seconds (400 × 10 ms).
     trial_duration : float
-        Seconds per trial (the paper: 400 steps × 10 ms = 4 s).
+        Seconds per trial; the task's times scale with it.
     tau : float
-        Time constant in seconds; α = dt / τ.
+        Time constant in seconds; α = dt / τ (0.2).
     n_updates, batch, lr : int, int, float
-        Training: Adam updates, random trials per update, learning rate.
+        Training: Adam updates (500), random trials per update (80), learning rate (1e-4).
     anneal_fraction : float
-        The last fraction of the ``n_updates`` training updates (rounded) run at lr / 10
-        with a fresh Adam state, so that the trained network settles before it adapts. (An unsettled network
-        keeps drifting under single-trial Adam updates even without a rotation; measured
-        at the default size with 900 updates at a constant lr, that drift was a third to
-        a half of the covariance change seen under the rotation.)
+        The last fraction of the training updates run at lr / 10 with a fresh Adam
+        state (the authors: 0, none).
     n_adapt, adapt_lr : int, float
-        Adaptation: single-trial updates and their learning rate.
+        Adaptation: single-trial updates (100) and their learning rate (1e-4).
     adapt_weight_reg : bool
-        Keep the weight penalties in the adaptation loss (default False: adaptation
-        minimises the task error and the rate penalty; under Adam a weight penalty moves
-        every weight by ~lr per update and hides the structure of ΔW).
+        Keep the weight penalties in the adaptation loss (the authors: True).
     rotation : float
-        Visuomotor rotation in degrees.
+        Visuomotor rotation in degrees (30).
     train_targets : {"discrete", "continuous"}
         Training trials go to the 8 targets, or to targets at uniformly random angles.
-    upstream_projection : {"local", "input"}
+    upstream_projection : {"input", "local"}
         Which hypothesis the upstream → PMd weights learn under (see :func:`hypotheses`).
     clip : float
-        Gradient-norm clip of every update.
+        Gradient-norm clip of every update (0.2).
     weight_reg, recurrent_reg, rate_reg : float
-        Loss weights of Σ‖W‖² (input, inter-module, output), Σ‖W_rec‖² and mean(r²).
-    recurrent_gain : float
-        Initial recurrent weights ~ N(0, g²/N).
+        Coefficients of ‖W‖_F of every input, inter-module and output weight matrix
+        (1e-3), of ‖W_rec‖_F of every recurrent matrix (1e-3), and of each module's
+        mean(r²) (0.8).
     init_range : float
-        Initial states ~ U(−init_range, init_range).
+        Initial states ~ U(−init_range, init_range) (0.1).
+    radius : float
+        Reach distance in cm (8).
+    dtype : {"float32", "float64"}
+        Arithmetic of the network (the authors: float32).
     blas_threads : int or None
         BLAS threads during the run (1 is fastest for these small matrices on a busy
         machine; None leaves the library's setting).
     """
 
-    n_units: int = 150
-    n_steps: int = 100
+    n_units: int = 400
+    n_steps: int = 400
     trial_duration: float = 4.0
     tau: float = 0.05
-    n_updates: int = 900
-    anneal_fraction: float = 1 / 3
-    batch: int = 16
-    lr: float = 1e-3
+    n_updates: int = 500
+    anneal_fraction: float = 0.0
+    batch: int = 80
+    lr: float = 1e-4
     n_adapt: int = 100
-    adapt_lr: float = 2e-4
-    adapt_weight_reg: bool = False
+    adapt_lr: float = 1e-4
+    adapt_weight_reg: bool = True
     rotation: float = 30.0
     train_targets: str = "discrete"
-    upstream_projection: str = "local"
+    upstream_projection: str = "input"
     clip: float = 0.2
     weight_reg: float = 1e-3
     recurrent_reg: float = 1e-3
     rate_reg: float = 0.8
-    recurrent_gain: float = 1.0
     init_range: float = 0.1
+    radius: float = 8.0
+    dtype: str = "float32"
     blas_threads: int | None = 1
 
     def __post_init__(self) -> None:
@@ -196,7 +223,7 @@ class ModularRnnOptions:
             if value < low:
                 raise NwbMotorValueError(f"run_modular_rnn: option {name!r} expected an integer >= {low}, got {value}")
         for name in ("trial_duration", "tau", "lr", "anneal_fraction", "adapt_lr", "clip", "rotation", "weight_reg",
-                     "recurrent_reg", "rate_reg", "recurrent_gain", "init_range"):
+                     "recurrent_reg", "rate_reg", "init_range", "radius"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
                 raise NwbMotorTypeError(f"run_modular_rnn: option {name!r} expected a number, got {value!r}")
@@ -207,6 +234,8 @@ class ModularRnnOptions:
                 f"run_modular_rnn: option 'train_targets' expected 'discrete' (the 8 targets) or 'continuous' "
                 f"(any angle), got {self.train_targets!r}"
             )
+        if self.dtype not in ("float32", "float64"):
+            raise NwbMotorValueError(f"run_modular_rnn: option 'dtype' expected 'float32' or 'float64', got {self.dtype!r}")
         if not 0.0 <= self.anneal_fraction <= 1.0:
             raise NwbMotorValueError(
                 f"run_modular_rnn: option 'anneal_fraction' expected a number in [0, 1], got {self.anneal_fraction}"
@@ -253,16 +282,26 @@ class ModularRnnOptions:
     def task(self) -> CentreOutTask:
         scale = self.trial_duration / 4.0
         return CentreOutTask(
-            n_steps=self.n_steps, dt=self.dt, target_time=1.65 * scale, go_time=2.82 * scale,
-            loss_start_time=0.5 * scale, reaction_time=0.1 * scale, reach_duration=0.5 * scale,
+            n_steps=self.n_steps, dt=self.dt, radius=self.radius, target_time=1.65 * scale, go_time=2.82 * scale,
+            loss_start_time=0.5 * scale, reaction_time=0.15 * scale, reach_duration=0.65 * scale,
         )
 
+    def weight_penalty(self) -> dict[str, float]:
+        """Coefficient of ‖W‖_F of every weight matrix (the authors' alpha1, alpha2, gamma1, gamma2)."""
+        return {name: (self.recurrent_reg if name in RECURRENT else self.weight_reg) for name in (*CONNECTIONS, "output")}
 
-#: Named option sets. "paper" is Feulner et al.'s size (about 1.5 h in numpy on two cores).
+    def rate_penalty(self) -> dict[str, float]:
+        """Coefficient of mean(r²) of every module (the authors' beta1, beta2)."""
+        return {m: self.rate_reg for m in MODULES}
+
+
+#: Named option sets on top of the :class:`ModularRnnOptions` defaults (the authors'
+#: values). "default", the fast preset, changes only sizes: 64 units per module and
+#: batches of 16 trials (the authors: 400 and 80); every length (500 training updates,
+#: 100 adaptation updates, 400 steps per trial) and every other value is the authors'.
 PRESETS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "paper": {"n_units": 400, "n_steps": 400, "n_updates": 500, "anneal_fraction": 0.0, "batch": 80, "lr": 1e-4,
-              "adapt_lr": 1e-4, "upstream_projection": "input"},
+    "default": {"n_units": 64, "batch": 16},
+    "paper": {},
 }
 
 
@@ -289,7 +328,9 @@ def _train(params: dict[str, np.ndarray], opts: ModularRnnOptions, rng: np.rando
            log: dict[str, list[Any]], progress: Any, weight_reg: bool = True) -> None:
     task = opts.task
     adam = Adam(lr)
-    for it in range(n_updates):
+    weight_penalty = opts.weight_penalty() if weight_reg else {}
+    rate_penalty = opts.rate_penalty()
+    for _ in range(n_updates):
         if opts.train_targets == "continuous":
             inputs, targets = task.trials_at(rng.uniform(0.0, 2.0 * np.pi, batch), rotation)
         else:
@@ -297,8 +338,7 @@ def _train(params: dict[str, np.ndarray], opts: ModularRnnOptions, rng: np.rando
         x0 = _initial_states(rng, batch, opts)
         terms, grads, _ = loss_and_grads(
             params, inputs, targets, x0, opts.alpha, loss_start=task.loss_start,
-            weight_reg=opts.weight_reg if weight_reg else 0.0,
-            recurrent_reg=opts.recurrent_reg if weight_reg else 0.0, rate_reg=opts.rate_reg, trainable=trainable,
+            weight_penalty=weight_penalty, rate_penalty=rate_penalty, trainable=trainable,
         )
         norm = clip_by_global_norm(grads, opts.clip)
         adam.step(params, grads)
@@ -359,10 +399,20 @@ def _snapshot(phase: str, params: dict[str, np.ndarray], opts: ModularRnnOptions
             connections[name] = (MODULE_LABELS[post], "input" if pre == "input" else MODULE_LABELS[pre])
     return NetworkSnapshot(
         phase=phase, tau=opts.tau, dt=opts.dt, nonlinearity="tanh",
-        weights={name: params[key].copy() for key, name in _WEIGHT_NAMES.items()},
-        biases={"output": params["output_bias"].copy()},
+        weights={name: params[key].astype(float) for key, name in _WEIGHT_NAMES.items()},
+        biases={"output": params["output_bias"].astype(float)},
         noise_std=0.0, initial_state=x0, connections=connections,
     )
+
+
+def _options(preset: str, options: dict[str, Any]) -> ModularRnnOptions:
+    if preset not in PRESETS:
+        raise NwbMotorValueError(f"run_modular_rnn: preset expected one of {sorted(PRESETS)}, got {preset!r}")
+    known = {f.name for f in dataclasses.fields(ModularRnnOptions)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise NwbMotorValueError(f"run_modular_rnn: unknown option(s) {unknown}; expected among {sorted(known)}")
+    return ModularRnnOptions(**{**PRESETS[preset], **options})
 
 
 def run_modular_rnn(*, seed: int = 0, progress: bool = False, preset: str = "default", **options: Any) -> ModelSession:
@@ -375,7 +425,9 @@ def run_modular_rnn(*, seed: int = 0, progress: bool = False, preset: str = "def
     progress : bool
         Show a tqdm progress bar of the updates.
     preset : {"default", "paper"}
-        Base option set; "paper" is Feulner et al.'s size (about 1.5 h on two cores).
+        Base option set: "paper" is the authors' run (400 units per module, 500 updates of
+        80 trials; hours on two cores); "default" differs from it only in sizes and
+        sizes (64 units per module, batches of 16 trials; about a minute).
     **options
         Any field of :class:`ModularRnnOptions`, overriding the preset.
 
@@ -402,28 +454,16 @@ def run_modular_rnn(*, seed: int = 0, progress: bool = False, preset: str = "def
     >>> s.rates.shape
     (40, 80, 48)
     """
-    if preset not in PRESETS:
-        raise NwbMotorValueError(f"run_modular_rnn: preset expected one of {sorted(PRESETS)}, got {preset!r}")
-    known = {f.name for f in dataclasses.fields(ModularRnnOptions)}
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise NwbMotorValueError(f"run_modular_rnn: unknown option(s) {unknown}; expected among {sorted(known)}")
+    opts = _options(preset, options)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise NwbMotorTypeError(f"run_modular_rnn: 'seed' expected an integer, got {seed!r}")
-    opts = ModularRnnOptions(**{**PRESETS[preset], **options})
     with _blas_threads(opts.blas_threads):
         return _run(opts, int(seed), progress)
 
 
 def _run(opts: ModularRnnOptions, seed: int, progress: bool) -> ModelSession:
     rng = np.random.default_rng(seed)
-    task = opts.task
-    params = init_params(opts.n_units, 3, 2, rng, recurrent_gain=opts.recurrent_gain)
-    # test trials: one per target, fixed initial states shared by every phase
-    test_ids = np.arange(task.n_targets)
-    test_x0 = _initial_states(np.random.default_rng([seed, 1]), task.n_targets, opts)
-    x0_flat = np.concatenate([test_x0[m] for m in MODULES], axis=1)
-
+    params = init_params(opts.n_units, 3, 2, rng, dtype=np.dtype(opts.dtype).type)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -438,15 +478,79 @@ def _run(opts: ModularRnnOptions, seed: int, progress: bool) -> ModelSession:
             _train(params, opts, rng, rotation=0.0, trainable=everything, n_updates=n_updates, batch=opts.batch,
                    lr=lr, phase="train", log=log, progress=bar)
         snapshots["trained"] = {k: v.copy() for k, v in params.items()}
-        for hyp, names in hypotheses(opts.upstream_projection).items():
-            adapted = {k: v.copy() for k, v in snapshots["trained"].items()}
-            _train(adapted, opts, np.random.default_rng([seed, 2]), rotation=opts.rotation, trainable=names,
-                   n_updates=opts.n_adapt, batch=1, lr=opts.adapt_lr, phase=f"adapt_{hyp}", log=log, progress=bar,
-                   weight_reg=opts.adapt_weight_reg)
-            snapshots[f"adapted_{hyp}"] = adapted
+        return _adapt_and_test(opts, seed, snapshots, log, bar)
     finally:
         if bar is not None:
             bar.close()
+
+
+def adapt_modular_rnn(session: ModelSession, *, seed: int | None = None, preset: str = "default",
+                      **options: Any) -> ModelSession:
+    """Adapt the trained network of a :func:`run_modular_rnn` session again, e.g. to another rotation.
+
+    The "untrained" and "trained" snapshots and the training part of the log are kept;
+    both hypotheses adapt from the trained weights with the given options, and every
+    test trial is run again.
+
+    Parameters
+    ----------
+    session : ModelSession
+        A session of :func:`run_modular_rnn` (snapshots "untrained" and "trained").
+    seed : int, optional
+        Seed of the adaptation trials (default: the session's seed).
+    preset : {"default", "paper"}
+        Base option set, as in :func:`run_modular_rnn`; the sizes must be the session's.
+    **options
+        Fields of :class:`ModularRnnOptions`, e.g. ``rotation=60``.
+
+    Returns
+    -------
+    ModelSession
+
+    Examples
+    --------
+    >>> s = run_modular_rnn(n_units=8, n_steps=80, n_updates=2, batch=2, n_adapt=1)
+    >>> t = adapt_modular_rnn(s, rotation=60, n_units=8, n_steps=80, n_updates=2, batch=2, n_adapt=1)
+    >>> sorted(set(t.trials["perturbation"].tolist()))
+    [0.0, 60.0]
+    """
+    opts = _options(preset, options)
+    seed = session.seed if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise NwbMotorTypeError(f"adapt_modular_rnn: 'seed' expected an integer, got {seed!r}")
+    dtype = np.dtype(opts.dtype).type
+    snapshots = {}
+    for phase in ("untrained", "trained"):
+        snap = session.snapshot(phase)
+        params = {key: np.asarray(snap.weights[name], dtype=dtype) for key, name in WEIGHT_NAMES.items()}
+        params["output_bias"] = np.asarray(snap.biases["output"], dtype=dtype)
+        if params["upstream_recurrent"].shape[0] != opts.n_units:
+            raise NwbMotorValueError(
+                f"adapt_modular_rnn: option 'n_units' expected the session's {params['upstream_recurrent'].shape[0]}, "
+                f"got {opts.n_units}"
+            )
+        snapshots[phase] = params
+    if session.training_log is None:
+        raise NwbMotorValueError(f"adapt_modular_rnn: session {session.name!r} expected a training log, got none")
+    train = session.training_log["phase"] == "train"
+    log = {k: list(np.asarray(v)[train]) for k, v in session.training_log.items()}
+    with _blas_threads(opts.blas_threads):
+        return _adapt_and_test(opts, int(seed), snapshots, log, None)
+
+
+def _adapt_and_test(opts: ModularRnnOptions, seed: int, snapshots: dict[str, dict[str, np.ndarray]],
+                    log: dict[str, list[Any]], bar: Any) -> ModelSession:
+    task = opts.task
+    # test trials: one per target, fixed initial states shared by every phase
+    test_ids = np.arange(task.n_targets)
+    test_x0 = _initial_states(np.random.default_rng([seed, 1]), task.n_targets, opts)
+    x0_flat = np.concatenate([test_x0[m] for m in MODULES], axis=1)
+    for hyp, names in hypotheses(opts.upstream_projection).items():
+        adapted = {k: v.copy() for k, v in snapshots["trained"].items()}
+        _train(adapted, opts, np.random.default_rng([seed, 2]), rotation=opts.rotation, trainable=names,
+               n_updates=opts.n_adapt, batch=1, lr=opts.adapt_lr, phase=f"adapt_{hyp}", log=log, progress=bar,
+               weight_reg=opts.adapt_weight_reg)
+        snapshots[f"adapted_{hyp}"] = adapted
 
     # (trial phase, network, rotation) of each block of 8 test trials
     blocks = [("untrained", "untrained", 0.0), ("trained", "trained", 0.0),
@@ -455,11 +559,14 @@ def _run(opts: ModularRnnOptions, seed: int, progress: bool) -> ModelSession:
     rates, outputs, targets, inputs = [], [], [], []
     trials: dict[str, list[Any]] = {k: [] for k in ("target_id", "target_angle", "perturbation", "phase", "go_time",
                                                     "cue_time", "network")}
+    # the stored trials are run in float64 from the stored (float64) weights, so that the
+    # snapshots re-run them exactly whatever the training arithmetic
+    as_float = {name: {k: v.astype(float) for k, v in p.items()} for name, p in snapshots.items()}
     for phase, network, rotation in blocks:
         inp, tgt = task.trials(test_ids, rotation)
-        traj = forward(snapshots[network], inp, test_x0, opts.alpha)
-        rates.append(np.concatenate([traj.rates[m] for m in MODULES], axis=2))
-        outputs.append(traj.outputs)
+        traj = forward(as_float[network], inp, test_x0, opts.alpha)
+        rates.append(np.concatenate([traj.rates[m] for m in MODULES], axis=2).astype(float))
+        outputs.append(traj.outputs.astype(float))
         targets.append(tgt)
         inputs.append(inp)
         trials["target_id"].extend(test_ids.tolist())
@@ -477,13 +584,15 @@ def _run(opts: ModularRnnOptions, seed: int, progress: bool) -> ModelSession:
         "gain_group": np.full(3 * n, -1, dtype=np.int64),
     }
     learn = {h: ", ".join(_WEIGHT_NAMES[k] for k in keys) for h, keys in hypotheses(opts.upstream_projection).items()}
+    anneal = f", the last {opts.n_anneal} at lr {opts.lr / 10:g}" if opts.n_anneal else ""
     description = (
         f"Modular network of Feulner et al. (2022): upstream, PMd and M1 tanh modules of {n} units, "
         f"trained by BPTT on the 8-target centre-out task ({opts.n_updates} Adam updates of {opts.batch} "
-        f"trials, lr {opts.lr:g}, the last {opts.n_anneal} at lr {opts.lr / 10:g}), then adapted to a "
-        f"{opts.rotation:g} degree visuomotor rotation with {opts.n_adapt} single-trial updates "
-        f"(lr {opts.adapt_lr:g}, output frozen) under H_input ({learn['input']} learn) and H_local "
-        f"({learn['local']} learn). dt = {opts.dt:g} s, tau = {opts.tau:g} s."
+        f"trials, lr {opts.lr:g}{anneal}; loss MSE + {opts.weight_reg:g} |W| + {opts.recurrent_reg:g} |W_rec| + "
+        f"{opts.rate_reg:g} mean(r^2) per module), then adapted to a {opts.rotation:g} degree visuomotor rotation "
+        f"with {opts.n_adapt} single-trial updates (lr {opts.adapt_lr:g}, output frozen, weight penalties "
+        f"{'kept' if opts.adapt_weight_reg else 'dropped'}) under H_input ({learn['input']} learn) and H_local "
+        f"({learn['local']} learn). dt = {opts.dt:g} s, tau = {opts.tau:g} s, reaches of {opts.radius:g} cm."
     )
     return ModelSession(
         name=f"modular-rnn-seed{seed}",
@@ -500,72 +609,8 @@ def _run(opts: ModularRnnOptions, seed: int, progress: bool) -> ModelSession:
         networks=[_snapshot(phase, p, opts, x0_flat) for phase, p in snapshots.items()],
         training_log={k: np.asarray(v) for k, v in log.items()},
         rate_unit="a.u.",
-        output_unit="a.u.",
+        output_unit="cm",
         input_unit="a.u.",
     )
 
 
-def compare_hypotheses(session: ModelSession, modules: tuple[str, ...] = ("PMd", "M1"), *,
-                       window: float = 0.6) -> dict[str, dict[str, float]]:
-    """The science.md B metrics of H_input and H_local for one modular-network session.
-
-    Parameters
-    ----------
-    session : ModelSession
-        A session of :func:`run_modular_rnn` (test trials of phases "before_adaptation",
-        "adapted_input", "adapted_local", one per target).
-    modules : tuple of str
-        Units measured, by module label ("upstream", "PMd", "M1").
-    window : float
-        Half-width in seconds of the analysis window around the go cue (the paper's
-        ± 60 steps of 10 ms).
-
-    Returns
-    -------
-    dict
-        ``{"input": {...}, "local": {...}}``, each with ``error_reduction`` (1 − rotated
-        reach error after / before adaptation, from the loss start), ``activity_change``
-        (%) and ``covariance_change`` (1 − r) of the per-target PSTHs against
-        "before_adaptation".
-
-    Raises
-    ------
-    NwbMotorValueError
-        A session without those phases or modules.
-
-    Examples
-    --------
-    >>> s = run_modular_rnn(seed=0, n_units=8, n_steps=80, n_updates=2, batch=2, n_adapt=1)
-    >>> sorted(compare_hypotheses(s)["input"])
-    ['activity_change', 'covariance_change', 'error_reduction']
-    """
-    units = np.isin(session.units["module"], modules)
-    if not units.any():
-        raise NwbMotorValueError(
-            f"compare_hypotheses: modules expected among {sorted(set(session.units['module'].tolist()))}, "
-            f"got {list(modules)}"
-        )
-    duration = session.n_steps * session.dt
-    loss_start = ModularRnnOptions(n_steps=session.n_steps, trial_duration=duration).task.loss_start
-
-    def block(phase: str) -> tuple[np.ndarray, float]:
-        m = session.trials["phase"] == phase
-        if not m.any():
-            raise NwbMotorValueError(f"compare_hypotheses: the session has no test trials of phase {phase!r}")
-        order = np.argsort(session.trials["target_id"][m])
-        go = int(round(session.trials["go_time"][m][0] / session.dt))
-        half = int(round(window / session.dt))
-        psth = session.rates[m][order][:, max(0, go - half):go + half + 1][:, :, units]
-        error = mm.output_error(session.outputs[m][:, loss_start:], session.targets[m][:, loss_start:])[0]
-        return psth, error
-
-    before, error_before = block("before_adaptation")
-    result = {}
-    for hyp in ("input", "local"):
-        after, error_after = block(f"adapted_{hyp}")
-        result[hyp] = {
-            "error_reduction": 1.0 - error_after / error_before,
-            "activity_change": mm.activity_change(before, after)[0],
-            "covariance_change": mm.covariance_change(before, after)[0],
-        }
-    return result

