@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         write_hostile_pickle,
         write_model_hdf5,
         write_model_npz,
+        make_stroud_network,
         write_stroud_mat,
     )
     from nwbmotor.testing._nwbfile import (
@@ -126,6 +127,7 @@ __getattr__, __dir__, __all__ = attach(
         "write_hostile_pickle": "nwbmotor.testing._models",
         "write_model_hdf5": "nwbmotor.testing._models",
         "write_model_npz": "nwbmotor.testing._models",
+        "make_stroud_network": "nwbmotor.testing._models",
         "write_stroud_mat": "nwbmotor.testing._models",
         # the built-in example of `nwbmotor demo` (nwbmotor/testing/_demo.py)
         "DemoDataset": "nwbmotor.testing._demo",
