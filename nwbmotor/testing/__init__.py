@@ -43,12 +43,12 @@ if TYPE_CHECKING:
         savemat_with_objects,
     )
     from nwbmotor.testing._models import (
+        make_stroud_network,
         mock_model_session,
         write_feulner_pickle,
         write_hostile_pickle,
         write_model_hdf5,
         write_model_npz,
-        make_stroud_network,
         write_stroud_mat,
     )
     from nwbmotor.testing._nwbfile import (
