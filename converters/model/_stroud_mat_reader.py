@@ -100,7 +100,9 @@ def read_stroud_network(path: str | Path) -> dict[str, np.ndarray]:
             mat = mat[structs[0]]
         else:
             found = {k: sorted(v) if isinstance(v, dict) else "array" for k, v in mat.items()}
-            missing = [k for k in REQUIRED if k not in mat]
+            any_struct = [v for v in mat.values() if isinstance(v, dict)]
+            within = any_struct[0] if len(any_struct) == 1 and not any(k in mat for k in REQUIRED) else mat
+            missing = [k for k in REQUIRED if k not in within]
             raise NwbMotorValueError(
                 f"{path}: variables {missing} expected (Stroud layout {list(REQUIRED)}, top-level or the fields of one "
                 f"struct), got {found}"
