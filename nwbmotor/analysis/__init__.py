@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         spatial_clustering,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

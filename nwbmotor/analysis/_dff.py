@@ -38,7 +38,9 @@ def compute_dff(
     preset : str
         Parameter set (``"peters2014"``).
     variable : str
-        Variable read from a Dataset (``"fluorescence"``).
+        Variable read from a Dataset (``"fluorescence"``: session views carry the raw
+        traces under that name beside a dF/F ``activity``; a view opened with
+        ``activity="fluorescence"`` is read from ``activity``).
     **overrides
         Any parameter of the preset (``baseline_window_s=60``, ``loess_frames=30``,
         ``active_sd=2``, ``pad_s=2.5``, ``max_active_fraction=0.95``, ...).
@@ -64,6 +66,14 @@ def compute_dff(
     (True, 'peters2014')
     """
     func = "compute_dff"
+    if (
+        isinstance(fluorescence, xr.Dataset)
+        and variable == "fluorescence"
+        and "fluorescence" not in fluorescence.data_vars
+        and "activity" in fluorescence.data_vars
+        and fluorescence["activity"].attrs.get("kind") == "fluorescence"
+    ):
+        variable = "activity"
     f = as_activity(fluorescence, func, variable)
     fs = frame_rate(f["time"].values, func)
     dff, base, valid = dff_from_fluorescence(

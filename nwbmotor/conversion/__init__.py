@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         session_file_name,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

@@ -87,6 +87,7 @@ if TYPE_CHECKING:
         write_model_session_file,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

@@ -124,6 +124,14 @@ def _build(f: Any, manager: CachingFileManager, lock: Any, activity: str | None,
         )
         attrs["source"] = "model" if info.kind == "rates" else "imaging"
         attrs["activity_kind"] = info.kind
+        raw = _layout.find_fluorescence(f, info)
+        if raw is not None:
+            variables["fluorescence"] = xr.Variable(
+                ("time", "unit"), indexing.LazilyIndexedArray(_lazy(manager, raw, lock)),
+                {"units": raw.unit if raw.unit not in ("n.a.", "", "unknown") else _KIND_UNITS["fluorescence"],
+                 "kind": "fluorescence", "nwb_path": raw.path},
+                _encoding(f, raw, ("time", "unit")),
+            )
     else:
         attrs["source"] = "model" if "processing/model" in f else "imaging"
         attrs["activity_kind"] = "none"

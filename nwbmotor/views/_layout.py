@@ -34,6 +34,7 @@ __all__ = [
     "SeriesInfo",
     "find_activity",
     "find_behavior",
+    "find_fluorescence",
     "find_model_series",
     "read_table",
     "series_time",
@@ -115,7 +116,7 @@ def _classify(container_name: str, container_type: str, series_name: str) -> str
 
 
 def _candidates(f: Any) -> list[SeriesInfo]:
-    found = []
+    found: list[SeriesInfo] = []
     processing = f.get("processing")
     if processing is None:
         return found
@@ -140,7 +141,7 @@ def _candidates(f: Any) -> list[SeriesInfo]:
     return found
 
 
-def find_activity(f: Any, activity: str, series: str | None) -> SeriesInfo | None:
+def find_activity(f: Any, activity: str | None, series: str | None) -> SeriesInfo | None:
     """The series to present as ``activity``, or None when ``activity`` is None.
 
     Raises
@@ -185,6 +186,26 @@ def find_activity(f: Any, activity: str, series: str | None) -> SeriesInfo | Non
         f"{f.filename}: no activity; expected {wanted}, found: {listing}. "
         "Pass activity=None to open the session without activity."
     )
+
+
+def find_fluorescence(f: Any, activity: SeriesInfo) -> SeriesInfo | None:
+    """The raw fluorescence beside a non-fluorescence ``activity``, when there is exactly one.
+
+    It must have the activity's shape (same frames, same ROIs) and the same timing, so
+    that it can sit on the view as a second (``time``, ``unit``) variable
+    ``fluorescence`` (e.g. for :func:`nwbmotor.analysis.compute_dff`).
+    """
+    if activity.kind in ("fluorescence", "rates"):
+        return None
+    raw = [c for c in _candidates(f) if c.kind == "fluorescence" and c.shape == activity.shape]
+    if len(raw) != 1:
+        return None
+    n = activity.shape[0]
+    try:
+        same = np.array_equal(series_time(f, raw[0].path, n), series_time(f, activity.path, n))
+    except NwbMotorValueError:
+        return None
+    return raw[0] if same else None
 
 
 def series_time(f: Any, path: str, n: int) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 import xarray as xr
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor._jobs import run_jobs
 from nwbmotor.views._sessions import session_paths
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def _combine(results: list[Result], paths: list[str], combine: str) -> Result | 
              for k, r in zip(keys, results, strict=True)}
         )
         return tree
-    stacked = []
+    stacked: list[Any] = []
     for (subject, session), key, r in zip(labels, keys, results, strict=True):
         r = r.copy()
         r.attrs = {k: v for k, v in r.attrs.items() if k not in ("subject_id", "session_id", "source_file")}
@@ -102,8 +103,9 @@ def map_sessions(
         NWB files, or folders searched recursively for ``*.nwb``.
     client : distributed.Client, str or None
         None: a ``LocalCluster`` with ``n_workers`` single-threaded worker processes,
-        closed at the end. A string: the address of a running scheduler
-        (``"tcp://host:8786"``), for a real cluster. A Client: used as is.
+        closed at the end (with ``n_workers=1`` the sessions run in this process). A
+        string: the address of a running scheduler (``"tcp://host:8786"``), for a real
+        cluster. A Client: used as is. Sessions run through :func:`nwbmotor._jobs.run_jobs`.
     n_workers : int, optional
         Workers of the LocalCluster (default: number of CPUs). Ignored with ``client``.
     open_kwargs : mapping, optional
@@ -135,50 +137,32 @@ def map_sessions(
     >>> truths = write_lab_sessions(tempfile.mkdtemp(), n_sessions=2, n_rois=4, duration=40.0)
     >>> def n_rewarded(ds):
     ...     return ds.rewarded.sum().rename("n_rewarded")
-    >>> out = map_sessions(n_rewarded, [t.path for t in truths], n_workers=1)  # doctest: +SKIP
-    >>> out.dims  # doctest: +SKIP
+    >>> out = map_sessions(n_rewarded, [t.path for t in truths], n_workers=1)
+    >>> out.dims
     ('session',)
     """
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client
 
     if not callable(func):
         raise NwbMotorTypeError(f"map_sessions: func must be callable, got {type(func).__name__}")
     if combine not in ("concat", "tree"):
         raise NwbMotorValueError(f"map_sessions: combine={combine!r}; expected 'concat' or 'tree'")
+    if client is not None and not isinstance(client, (str, Client)):
+        raise NwbMotorTypeError(
+            f"map_sessions: client must be a distributed.Client, a scheduler address or None, got {type(client).__name__}"
+        )
     files = [str(p) for p in session_paths(paths)]
     for p in files:
         if not os.path.isfile(p):
             raise NwbMotorValueError(f"{p}: no such file")
-    kwargs = dict(open_kwargs or {})
-    owned: list[Any] = []
-    if client is None:
-        cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=":0")
-        owned.append(cluster)
-        client = Client(cluster)
-        owned.insert(0, client)
-    elif isinstance(client, str):
-        client = Client(client)
-        owned.append(client)
-    elif not isinstance(client, Client):
-        raise NwbMotorTypeError(
-            f"map_sessions: client must be a distributed.Client, a scheduler address or None, got {type(client).__name__}"
-        )
-    try:
-        futures = client.map(_run_one, files, analysis=func, open_kwargs=kwargs, pure=False)
-        where = {f.key: p for f, p in zip(futures, files, strict=True)}
-        done = as_completed(futures)
-        if progress:
-            from tqdm.auto import tqdm
-
-            done = tqdm(done, total=len(futures), desc="sessions", unit="session")
-        for fut in done:
-            if fut.status == "error":
-                exc = fut.exception()
-                exc.add_note(f"map_sessions: while running {getattr(func, '__name__', func)!r} on {where[fut.key]}")
-                raise exc
-        results = client.gather(futures)
-    finally:
-        for obj in owned:
-            obj.close()
+    results = run_jobs(
+        _run_one,
+        files,
+        kwargs={"analysis": func, "open_kwargs": dict(open_kwargs or {})},
+        workers=(n_workers or os.cpu_count() or 1) if client is None else 1,
+        scheduler=client,
+        progress=progress,
+        label="sessions",
+        describe=lambda path: path,
+    )
     return _combine(list(results), files, combine)
