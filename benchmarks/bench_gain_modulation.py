@@ -1,9 +1,9 @@
 """The gain-modulation study: time of the fast preset against its 60 s budget, and its checks.
 
 Workload: ``simulate("gain-modulation", preset="default")`` per seed: a N = 100
-stability-optimised circuit, 1,500 gain-learning iterations of five learners in one
-batch (novel movement, 2 primitives, slow and fast versions of the initial movement),
-the trials and the NWB write. Printed per seed: wall and CPU seconds of network
+stability-optimised circuit, 1,500 gain-learning iterations on 100-sample movements of
+five learners in one batch (novel movement, 2 primitives, slow and fast versions of the
+initial movement), the trials and the NWB write. Printed per seed: wall and CPU seconds of network
 construction, of gain learning and of the rest; the ratio of the wall time to the 60 s
 budget; the novel-movement error before and after learning; the combined movement's
 error; the measured speeds of the interpolated patterns.

@@ -410,11 +410,16 @@ def simulate_gain_network(
     return out[0] if single else out
 
 
-def fit_readout(rates_exc: np.ndarray, target: np.ndarray, *, ridge: float = 1e3) -> tuple[float, np.ndarray]:
-    """Fit ``z = b + rates_exc @ w`` to ``target`` by ridge-regularised least squares.
+def fit_readout(rates_exc: np.ndarray, target: np.ndarray, *, method: str = "nonnegative",
+                ridge: float = 1e3) -> tuple[float, np.ndarray]:
+    """Fit ``z = b + rates_exc @ w`` to ``target``.
 
-    The bias is not penalised. (The authors' published readout is sparse, 17 of 100
-    weights non-zero; their fitting method is not in their code.)
+    ``method="nonnegative"`` (default): least squares with ``w >= 0`` (the bias is
+    free), as the authors' published readout is: all 17 of its non-zero weights are
+    positive, the other 83 zero, the bias ~0. Such a sparse readout leaves the output
+    sensitive to the gains of few units; on the published network a ridge readout of the
+    same R^2 learns the novel target ~5x slower. ``method="ridge"``: ridge-regularised
+    least squares (``ridge``; the bias is not penalised).
 
     Returns
     -------
@@ -423,11 +428,22 @@ def fit_readout(rates_exc: np.ndarray, target: np.ndarray, *, ridge: float = 1e3
 
     Examples
     --------
-    >>> r = np.random.default_rng(0).normal(size=(50, 3))
-    >>> b, w = fit_readout(r, 2.0 + r @ np.array([1.0, 0.0, -1.0]), ridge=0.0)
+    >>> r = np.random.default_rng(0).uniform(size=(50, 3))
+    >>> b, w = fit_readout(r, 2.0 + r @ np.array([1.0, 0.0, 3.0]))
+    >>> round(b, 6), (np.round(w, 6) + 0.0).tolist()
+    (2.0, [1.0, 0.0, 3.0])
+    >>> b, w = fit_readout(r, 2.0 + r @ np.array([1.0, 0.0, -1.0]), method="ridge", ridge=0.0)
     >>> round(b, 6), (np.round(w, 6) + 0.0).tolist()
     (2.0, [1.0, 0.0, -1.0])
     """
+    if method == "nonnegative":
+        from scipy.optimize import nnls
+
+        ones = np.ones((len(rates_exc), 1))
+        coef, _ = nnls(np.hstack([ones, -ones, rates_exc]), np.asarray(target, dtype=float))
+        return float(coef[0] - coef[1]), coef[2:]
+    if method != "ridge":
+        raise NwbMotorValueError(f"fit_readout: method expected 'nonnegative' or 'ridge', got {method!r}")
     design = np.c_[np.ones(len(rates_exc)), rates_exc]
     penalty = ridge * np.eye(design.shape[1])
     penalty[0, 0] = 0.0

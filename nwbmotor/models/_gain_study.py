@@ -33,11 +33,12 @@ from nwbmotor.models._gain_modulation import (
 __all__ = ["PRESETS", "STROUD_FIELDS", "run_gain_modulation"]
 
 #: Named option sets of :func:`run_gain_modulation`. "paper" is the published size and
-#: length (N = 200, 5,000 iterations); "default" (fast) changes only those two: N = 100
-#: and 1,500 iterations, so that a run takes well under a minute.
+#: length (N = 200, 5,000 iterations, 200 samples per movement); "default" (fast) changes
+#: only sizes and lengths: N = 100, 1,500 iterations, 100 samples, so that a run takes
+#: under a minute of CPU.
 PRESETS: dict[str, dict[str, Any]] = {
-    "default": {"n_exc": 50, "n_inh": 50, "n_iterations": 1500},
-    "paper": {"n_exc": 100, "n_inh": 100, "n_iterations": 5000},
+    "default": {"n_exc": 50, "n_inh": 50, "n_iterations": 1500, "n_steps": 100},
+    "paper": {"n_exc": 100, "n_inh": 100, "n_iterations": 5000, "n_steps": 200},
 }
 
 #: The arrays of a Stroud-layout network (see formats.md, "Model outputs").
@@ -60,9 +61,9 @@ def run_gain_modulation(
     gain_bounds: tuple[float, float] | None = None,
     tau: float = 0.2,
     duration: float = 0.5,
-    n_steps: int = 200,
+    n_steps: int | None = None,
     substeps: int = 1,
-    ridge: float = 1e3,
+    readout_fit: str = "nonnegative",
     noise_std: float = 0.001,
     radius: float = 10.0,
     progress: Callable[[str, int, int], Any] | None = None,
@@ -103,8 +104,8 @@ def run_gain_modulation(
     seed : int
         Seeds everything; the same seed gives the same session.
     preset : {"default", "paper"}
-        Sizes and lengths (:data:`PRESETS`); an explicit ``n_exc``, ``n_inh`` or
-        ``n_iterations`` wins.
+        Sizes and lengths (:data:`PRESETS`); an explicit ``n_exc``, ``n_inh``,
+        ``n_iterations`` or ``n_steps`` wins.
     network : mapping, optional
         ``W_rec``, ``initial_cond``, ``readout``, ``initial_target``, ``novel_target``;
         the network's size then comes from the file (``n_exc``/``n_inh`` must not be given).
@@ -127,10 +128,12 @@ def run_gain_modulation(
     gain_bounds : (float, float), optional
         Clip the gains during learning (none by default: the paper's rule).
     tau, duration, n_steps, substeps :
-        200 ms; 500 ms sampled at 200 points inclusive (the authors' grid); RK4 steps
-        per sample (:func:`simulate_gain_network`).
-    ridge : float, default 1e3
-        Ridge of the readout fit of a built network.
+        200 ms; 500 ms sampled at ``n_steps`` points inclusive (paper: 200, the authors'
+        grid; with a network, the file's target length); RK4 steps per sample
+        (:func:`simulate_gain_network`).
+    readout_fit : {"nonnegative", "ridge"}, default "nonnegative"
+        How a built network's readout is fitted (:func:`fit_readout`; the published
+        readout is nonnegative and sparse).
     noise_std : float, default 0.001
         Exploration noise of the learning rule.
     radius : float, default 10.0
@@ -153,9 +156,10 @@ def run_gain_modulation(
     if preset not in PRESETS:
         raise NwbMotorValueError(f"run_gain_modulation: preset expected one of {sorted(PRESETS)}, got {preset!r}")
     chosen = {**PRESETS[preset], **{k: v for k, v in
-                                    {"n_exc": n_exc, "n_inh": n_inh, "n_iterations": n_iterations}.items()
+                                    {"n_exc": n_exc, "n_inh": n_inh, "n_iterations": n_iterations,
+                                     "n_steps": n_steps}.items()
                                     if v is not None}}
-    n_iterations = int(chosen["n_iterations"])
+    n_iterations, n_steps = int(chosen["n_iterations"]), int(chosen["n_steps"])
     if gain_bounds is not None and not 0 <= gain_bounds[0] <= 1 <= gain_bounds[1]:
         raise NwbMotorValueError(f"run_gain_modulation: gain_bounds expected (low <= 1, high >= 1), got {gain_bounds}")
     if not -1 < novel_similarity < 1:
@@ -210,7 +214,7 @@ def run_gain_modulation(
         other = make_movement_target(rng, n_steps)
         other -= initial * (other @ initial) / (initial @ initial)
         novel = novel_similarity * initial + np.sqrt(1 - novel_similarity**2) * other / other.std()
-        bias, weights = fit_readout(base_rates[:, :n_exc_], initial, ridge=ridge)
+        bias, weights = fit_readout(base_rates[:, :n_exc_], initial, method=readout_fit)
     level, spread = initial.mean(), initial.std()
     primitives = np.array([level + spread * make_movement_target(rng, n_steps) for _ in range(n_primitives)])
     slow_speed, fast_speed = speeds

@@ -202,7 +202,7 @@ def test_bad_options(options: dict, message: str) -> None:
 def test_presets_set_sizes_and_lengths_only() -> None:
     from nwbmotor.models import PRESETS
 
-    assert PRESETS["paper"] == {"n_exc": 100, "n_inh": 100, "n_iterations": 5000}
+    assert PRESETS["paper"] == {"n_exc": 100, "n_inh": 100, "n_iterations": 5000, "n_steps": 200}
     assert set(PRESETS["default"]) == set(PRESETS["paper"])
 
 
