@@ -178,15 +178,21 @@ def _parse_model_options(pairs: tuple[str, ...]) -> dict[str, Any]:
               help="A model option, e.g. --option n_iterations=5000 (repeatable).")
 @click.option("--species", default="Mus musculus", show_default=True,
               help="Species the simulated network stands for (the file's subject; see model_metadata).")
+@click.option("--network", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="gain-modulation: run the study on this Stroud-layout MAT-file's network (e.g. the authors' "
+                   "data.mat) instead of building one.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @_clean_errors
 def simulate(model: str, output: Path, seed: int, preset: str, options: tuple[str, ...], species: str,
-             overwrite: bool) -> None:
+             network: Path | None, overwrite: bool) -> None:
     """Simulate a reference network MODEL and write the session as an NWB file."""
     from nwbmotor.workflows import simulate as run
 
+    model_options = _parse_model_options(options)
+    if network is not None:
+        model_options["network"] = network
     path = run(model, output, seed=seed, overwrite=overwrite, progress=True, preset=preset, species=species,
-               **_parse_model_options(options))
+               **model_options)
     click.echo(f"wrote {path}")
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         read_model_session,
         write_model_session,
     )
+    from nwbmotor.converters.model._stroud_mat_reader import read_stroud_network
     from nwbmotor.converters.model.model_interface import (
         FORMATS,
         ModelOutputInterface,
@@ -28,6 +29,7 @@ __getattr__, __dir__, __all__ = attach(
         "FORMATS": "nwbmotor.converters.model.model_interface",
         "MODULE_NAME": "nwbmotor.converters.model._nwb",
         "ModelOutputInterface": "nwbmotor.converters.model.model_interface",
+        "read_stroud_network": "nwbmotor.converters.model._stroud_mat_reader",
         "add_model_session": "nwbmotor.converters.model._nwb",
         "model_metadata": "nwbmotor.converters.model._nwb",
         "model_session_to_nwbfile": "nwbmotor.converters.model._nwb",

@@ -250,7 +250,7 @@ def _snapshot_to_nwb(snap: NetworkSnapshot, order: int) -> Any:
         tau=snap.tau,
         dt=snap.dt,
         nonlinearity=snap.nonlinearity,
-        nonlinearity_params=json.dumps(snap.nonlinearity_params, sort_keys=True),
+        nonlinearity_params=json.dumps(_with_integration(snap), sort_keys=True),
         noise_std=snap.noise_std,
         order=np.int64(order),
         network_weights=[
@@ -403,18 +403,34 @@ def read_model_session(path: str | os.PathLike[str]) -> ModelSession:
         )
 
 
+#: Key of the integration scheme inside the stored ``nonlinearity_params`` JSON (written only
+#: when it is not the default forward Euler, one step per sample).
+_INTEGRATION_KEY = "integration"
+
+
+def _with_integration(snap: NetworkSnapshot) -> dict[str, Any]:
+    params: dict[str, Any] = dict(snap.nonlinearity_params)
+    if (snap.integrator, snap.substeps) != ("euler", 1):
+        params[_INTEGRATION_KEY] = {"integrator": snap.integrator, "substeps": snap.substeps}
+    return params
+
+
 def _snapshot_from_nwb(net: Any) -> NetworkSnapshot:
     weights = {name: np.asarray(w.data[:]) for name, w in net.network_weights.items()}
     connections = {name: (str(w.post), str(w.pre)) for name, w in net.network_weights.items()}
     biases = {str(b.endpoint): np.asarray(b.data[:]) for b in net.network_bias.values()}
     optional = {key: (None if getattr(net, key) is None else np.asarray(getattr(net, key)[:]))
                 for key in ("gains", "gain_groups", "initial_state")}
+    params = json.loads(net.nonlinearity_params)
+    integration = params.pop(_INTEGRATION_KEY, {})
     return NetworkSnapshot(
         phase=str(net.phase),
         tau=float(net.tau),
         dt=float(net.dt),
         nonlinearity=str(net.nonlinearity),
-        nonlinearity_params=json.loads(net.nonlinearity_params),
+        nonlinearity_params=params,
+        integrator=str(integration.get("integrator", "euler")),
+        substeps=int(integration.get("substeps", 1)),
         weights=weights,
         biases=biases,
         noise_std=float(net.noise_std),

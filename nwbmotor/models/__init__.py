@@ -24,17 +24,21 @@ if TYPE_CHECKING:
         combine_gain_patterns,
         fit_readout,
         gain_nonlinearity,
+        initial_network,
         interpolate_gains,
         learn_gains,
         make_movement_target,
+        measure_speed,
         most_amplified_state,
         movement_error,
         plan_trials,
         simulate_gain_network,
         spectral_abscissa,
+        time_scaled,
     )
     from nwbmotor.models._gain_study import (
         PRESETS,
+        STROUD_FIELDS,
         run_gain_modulation,
     )
     from nwbmotor.models._modular_rnn import (
@@ -87,9 +91,11 @@ __getattr__, __dir__, __all__ = attach(
         "get_model_runner": "nwbmotor.models._registry",
         "hypotheses": "nwbmotor.models._modular_rnn",
         "integrate_session": "nwbmotor.models._resimulate",
+        "initial_network": "nwbmotor.models._gain_modulation",
         "interpolate_gains": "nwbmotor.models._gain_modulation",
         "learn_gains": "nwbmotor.models._gain_modulation",
         "make_movement_target": "nwbmotor.models._gain_modulation",
+        "measure_speed": "nwbmotor.models._gain_modulation",
         "most_amplified_state": "nwbmotor.models._gain_modulation",
         "movement_error": "nwbmotor.models._gain_modulation",
         "plan_trials": "nwbmotor.models._gain_modulation",
@@ -99,5 +105,7 @@ __getattr__, __dir__, __all__ = attach(
         "simulate_gain_network": "nwbmotor.models._gain_modulation",
         "simulate_snapshot": "nwbmotor.models._modular_rnn",
         "spectral_abscissa": "nwbmotor.models._gain_modulation",
+        "STROUD_FIELDS": "nwbmotor.models._gain_study",
+        "time_scaled": "nwbmotor.models._gain_modulation",
     },
 )

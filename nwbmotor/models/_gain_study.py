@@ -6,8 +6,7 @@ combination and interpolation) are in :mod:`nwbmotor.models._gain_modulation`.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -22,89 +21,123 @@ from nwbmotor.models._gain_modulation import (
     interpolate_gains,
     learn_gains,
     make_movement_target,
+    measure_speed,
     most_amplified_state,
+    movement_error,
     plan_trials,
     simulate_gain_network,
     single_threaded_blas,
+    time_scaled,
 )
 
-__all__ = ["PRESETS", "run_gain_modulation"]
+__all__ = ["PRESETS", "STROUD_FIELDS", "run_gain_modulation"]
 
-
-#: Named option sets of :func:`run_gain_modulation`; "paper" is Stroud et al.'s iteration count.
+#: Named option sets of :func:`run_gain_modulation`. "paper" is the published size and
+#: length (N = 200, 5,000 iterations, 200 samples per movement); "default" (fast) changes
+#: only sizes and lengths: N = 100, 1,500 iterations, 100 samples, so that a run takes
+#: under a minute of CPU.
 PRESETS: dict[str, dict[str, Any]] = {
-    "default": {},
-    "paper": {"n_primitives": 3},
+    "default": {"n_exc": 50, "n_inh": 50, "n_iterations": 1500, "n_steps": 100},
+    "paper": {"n_exc": 100, "n_inh": 100, "n_iterations": 5000, "n_steps": 200},
 }
+
+#: The arrays of a Stroud-layout network (see formats.md, "Model outputs").
+STROUD_FIELDS = ("W_rec", "initial_cond", "readout", "initial_target", "novel_target")
 
 
 def run_gain_modulation(
     seed: int = 0,
     *,
     preset: str = "default",
-    n_exc: int = 100,
-    n_inh: int = 100,
+    network: Mapping[str, np.ndarray] | None = None,
+    n_exc: int | None = None,
+    n_inh: int | None = None,
+    n_iterations: int | None = None,
     n_groups: int | None = None,
-    n_iterations: int = 5000,
     n_primitives: int = 2,
-    speed: float = 1.5,
-    novel_similarity: float = 0.5,
-    gain_bounds: tuple[float, float] | None = (0.5, 2.0),
+    speeds: tuple[float, float] = (0.75, 1.5),
+    speed_fractions: tuple[float, ...] = (0.25, 0.5, 0.75),
+    novel_similarity: float = -0.8,
+    gain_bounds: tuple[float, float] | None = None,
     tau: float = 0.2,
-    dt: float = 0.005,
     duration: float = 0.5,
-    x0_scale: float = 25.0,
-    ridge: float = 1e3,
+    n_steps: int | None = None,
+    substeps: int = 1,
+    readout_fit: str = "nonnegative",
     noise_std: float = 0.001,
     radius: float = 10.0,
     progress: Callable[[str, int, int], Any] | None = None,
 ):
     """Run the whole gain-modulation study and return it as a :class:`ModelSession`.
 
-    Builds the stability-optimised network, fits the readout to an initial target
-    (gains 1), then learns, in one batch, gain patterns for a novel target, for
-    ``n_primitives`` library movements and for the initial movement played ``speed``
-    times faster. From those it assembles a combined movement from the library
-    (:func:`combine_gain_patterns`) and an intermediate speed (:func:`interpolate_gains`).
+    The network is the given one (``network``: the five arrays of a Stroud-layout file,
+    e.g. the authors' ``data.mat`` read by
+    :func:`nwbmotor.converters.model.read_stroud_network`) or a stability-optimised
+    circuit built by :func:`build_stability_optimized_network` with the published
+    statistics, started from its most amplified state (norm 1.5 sqrt(N)) with a readout
+    fitted to a synthetic initial movement at gains 1. Then, in one batch, gain patterns
+    are learned (:func:`learn_gains`, the paper's rule, unbounded by default) for the
+    novel movement, for ``n_primitives`` library movements and for the initial movement
+    played at ``speeds[0]`` and ``speeds[1]`` times its speed. From those it assembles
+    a combined movement from the library (:func:`combine_gain_patterns`) and
+    intermediate speeds by interpolating the slow and fast patterns
+    (:func:`interpolate_gains`), whose speed it measures (:func:`measure_speed`).
 
-    Trials (one 500 ms movement each; ``go_time`` 0 = movement onset; extra columns
-    ``error`` (E against the trial's target) and ``speed``):
+    Trials (one movement each, ``n_steps`` samples over ``[0, duration]``; ``go_time`` 0
+    = movement onset; extra columns ``error`` (E against the trial's target; 1 - E is
+    R^2 on the initial trial), ``speed`` (the target's speed),
+    ``measured_speed`` and ``shape_error`` (:func:`measure_speed` against the initial
+    movement; NaN off the speed trials)):
 
-    ========  ===============  ============================================
-    phase     network          target
-    ========  ===============  ============================================
-    before    initial          initial (0); novel (1); combination (2 + k)
-    after     novel            novel (1)
-    primitive primitive-<i>    library movement i (2 + i)
-    combined  combined         combination (2 + k)
-    speed     initial / speed-0.50 / fast   initial at 1x / (1+speed)/2 x / speed x
-    ========  ===============  ============================================
+    ==========  =====================  ==========================================
+    phase       network                target
+    ==========  =====================  ==========================================
+    before      initial                initial (0); novel (1); combination (2 + k)
+    after       novel                  novel (1)
+    primitive   primitive-<i>          library movement i (2 + i)
+    combined    combined               combination (2 + k)
+    speed       slow, speed-<f>, fast  initial at the interpolated speed
+    ==========  =====================  ==========================================
 
     Parameters
     ----------
     seed : int
         Seeds everything; the same seed gives the same session.
     preset : {"default", "paper"}
-        "paper" sets ``n_primitives=3`` unless given (the size, N = 200, and the
-        5,000 iterations are the paper's already).
-    n_exc, n_inh : int, default 100, 100
-        Network size (the paper's N = 200).
+        Sizes and lengths (:data:`PRESETS`); an explicit ``n_exc``, ``n_inh``,
+        ``n_iterations`` or ``n_steps`` wins.
+    network : mapping, optional
+        ``W_rec``, ``initial_cond``, ``readout``, ``initial_target``, ``novel_target``;
+        the network's size then comes from the file (``n_exc``/``n_inh`` must not be given).
+    n_exc, n_inh : int, optional
+        Network size of a built network (paper: 100 + 100).
+    n_iterations : int, optional
+        Gain-learning iterations (paper: 5,000).
     n_groups : int, optional
         Modulatory groups, units assigned at random in equal numbers; default one group
         per unit (neuron-specific). The paper's grouped case is 40.
-    n_iterations : int, default 5000
-        Gain-learning iterations (the paper's value; ~100 s on a loaded 2-core machine).
     n_primitives : int, default 2
         Library movements learned as primitives.
-    speed : float, default 1.5
-        Speed factor of the fast version of the initial movement.
-    novel_similarity : float, default 0.5
-        Correlation of the novel movement with the initial one: a related, new
-        movement (0 = unrelated; the error with gains 1 is then about 2 - 2 x this).
-    gain_bounds : (float, float) or None, default (0.5, 2.0)
-        Physiological range the gains are clipped to during learning. The paper's rule
-        has no bound; with this network a few gains of some seeds drift below 0.5 late
-        in 5,000 iterations (while the error keeps falling). None runs the unbounded rule.
+    speeds : (float, float), default (0.75, 1.5)
+        Slow and fast speed factors of the initial movement.
+    speed_fractions : tuple of float, default (0.25, 0.5, 0.75)
+        Interpolation points between the slow (0) and fast (1) patterns.
+    novel_similarity : float, default -0.8
+        Correlation of a built network's novel movement with its initial one (the
+        published pair's is -0.81).
+    gain_bounds : (float, float), optional
+        Clip the gains during learning (none by default: the paper's rule).
+    tau, duration, n_steps, substeps :
+        200 ms; 500 ms sampled at ``n_steps`` points inclusive (paper: 200, the authors'
+        grid; with a network, the file's target length); RK4 steps per sample
+        (:func:`simulate_gain_network`).
+    readout_fit : {"nonnegative", "ridge"}, default "nonnegative"
+        How a built network's readout is fitted (:func:`fit_readout`; the published
+        readout is nonnegative and sparse).
+    noise_std : float, default 0.001
+        Exploration noise of the learning rule.
+    radius : float, default 10.0
+        Initial spectral abscissa of a built network.
     progress : callable, optional
         ``progress(stage, done, total)``.
 
@@ -114,7 +147,7 @@ def run_gain_modulation(
 
     Examples
     --------
-    >>> s = run_gain_modulation(0, n_exc=10, n_inh=10, n_iterations=20, n_primitives=2, radius=3.0)
+    >>> s = run_gain_modulation(0, n_exc=10, n_inh=10, n_iterations=20, radius=3.0)
     >>> s.model, s.n_units, sorted(set(s.trials["phase"].tolist()))
     ('gain-modulation', 20, ['after', 'before', 'combined', 'primitive', 'speed'])
     """
@@ -122,69 +155,92 @@ def run_gain_modulation(
 
     if preset not in PRESETS:
         raise NwbMotorValueError(f"run_gain_modulation: preset expected one of {sorted(PRESETS)}, got {preset!r}")
-    if preset == "paper":
-        defaults = inspect.signature(run_gain_modulation).parameters
-        given = {"n_primitives": n_primitives}
-        for key, value in PRESETS["paper"].items():
-            if given[key] == defaults[key].default:
-                given[key] = value
-        n_primitives = given["n_primitives"]
+    chosen = {**PRESETS[preset], **{k: v for k, v in
+                                    {"n_exc": n_exc, "n_inh": n_inh, "n_iterations": n_iterations,
+                                     "n_steps": n_steps}.items()
+                                    if v is not None}}
+    n_iterations, n_steps = int(chosen["n_iterations"]), int(chosen["n_steps"])
     if gain_bounds is not None and not 0 <= gain_bounds[0] <= 1 <= gain_bounds[1]:
         raise NwbMotorValueError(f"run_gain_modulation: gain_bounds expected (low <= 1, high >= 1), got {gain_bounds}")
     if not -1 < novel_similarity < 1:
         raise NwbMotorValueError(f"run_gain_modulation: novel_similarity expected in (-1, 1), got {novel_similarity}")
     if n_primitives < 1:
         raise NwbMotorValueError(f"run_gain_modulation: n_primitives expected >= 1, got {n_primitives}")
+    if len(speeds) != 2 or not 0 < speeds[0] < speeds[1]:
+        raise NwbMotorValueError(f"run_gain_modulation: speeds expected (slow, fast) with 0 < slow < fast, got {speeds}")
+    if n_iterations < 1:
+        raise NwbMotorValueError(f"run_gain_modulation: n_iterations expected >= 1, got {n_iterations}")
     rng = np.random.default_rng(seed)
-    n = n_exc + n_inh
+    report = progress or (lambda stage, done, total: None)
+
+    if network is not None:
+        if n_exc is not None or n_inh is not None:
+            raise NwbMotorValueError("run_gain_modulation: n_exc/n_inh expected unset with a network (its size is the file's)")
+        missing = [k for k in STROUD_FIELDS if k not in network]
+        if missing:
+            raise NwbMotorValueError(f"run_gain_modulation: network expected arrays {list(STROUD_FIELDS)}, missing {missing}")
+        w = np.asarray(network["W_rec"], dtype=float)
+        x0 = np.asarray(network["initial_cond"], dtype=float).ravel()
+        readout = np.asarray(network["readout"], dtype=float).ravel()
+        initial = np.asarray(network["initial_target"], dtype=float).ravel()
+        novel = np.asarray(network["novel_target"], dtype=float).ravel()
+        n = len(w)
+        n_exc_, n_inh_ = readout.size - 1, n - (readout.size - 1)
+        n_steps = initial.size
+        bias, weights = float(readout[0]), readout[1:]
+        source = "the given network"
+    else:
+        n_exc_, n_inh_ = int(chosen["n_exc"]), int(chosen["n_inh"])
+        n = n_exc_ + n_inh_
+        w = build_stability_optimized_network(
+            n_exc_, n_inh_, rng=rng, radius=radius, progress=lambda k: report("network", k, 0)
+        )
+        x0 = most_amplified_state(w)
+        source = "a stability-optimised circuit"
+    dt = duration / (n_steps - 1)
     n_groups = n if n_groups is None else int(n_groups)
     if not 1 <= n_groups <= n:
         raise NwbMotorValueError(f"run_gain_modulation: n_groups expected 1..{n}, got {n_groups}")
-    n_steps = int(round(duration / dt))
-    report = progress or (lambda stage, done, total: None)
-
-    w = build_stability_optimized_network(
-        n_exc, n_inh, rng=rng, radius=radius, progress=lambda k: report("network", k, 0)
-    )
-    x0 = most_amplified_state(w, x0_scale)
     groups = rng.permutation(np.arange(n) % n_groups)
     ones = np.ones(n)
 
     def run(gains: np.ndarray) -> np.ndarray:
         with single_threaded_blas():
-            return simulate_gain_network(w, x0, gains, n_steps=n_steps, tau=tau, dt=dt)
+            return simulate_gain_network(w, x0, gains, n_steps=n_steps, tau=tau, dt=dt, substeps=substeps)
 
-    initial = make_movement_target(rng, n_steps, dt)
-    novel = make_movement_target(rng, n_steps, dt)
-    novel -= initial * (novel @ initial) / (initial @ initial)
-    novel = novel_similarity * initial + np.sqrt(1 - novel_similarity**2) * novel / novel.std()
-    primitives = np.array([make_movement_target(rng, n_steps, dt) for _ in range(n_primitives)])
-    fast = make_movement_target(rng, n_steps, dt, shape=initial, speed=speed)
     base_rates = run(ones)
-    bias, weights = fit_readout(base_rates[:, :n_exc], initial, ridge=ridge)
+    if network is None:
+        initial = make_movement_target(rng, n_steps)
+        other = make_movement_target(rng, n_steps)
+        other -= initial * (other @ initial) / (initial @ initial)
+        novel = novel_similarity * initial + np.sqrt(1 - novel_similarity**2) * other / other.std()
+        bias, weights = fit_readout(base_rates[:, :n_exc_], initial, method=readout_fit)
+    level, spread = initial.mean(), initial.std()
+    primitives = np.array([level + spread * make_movement_target(rng, n_steps) for _ in range(n_primitives)])
+    slow_speed, fast_speed = speeds
+    slow, fast = time_scaled(initial, slow_speed), time_scaled(initial, fast_speed)
 
     def output(rates: np.ndarray) -> np.ndarray:
-        return bias + rates[..., :n_exc] @ weights
+        return bias + rates[..., :n_exc_] @ weights
 
-    learners = ["novel", *(f"primitive-{i}" for i in range(n_primitives)), "fast"]
+    learners = ["novel", *(f"primitive-{i}" for i in range(n_primitives)), "slow", "fast"]
     result = learn_gains(
-        w, x0, (bias, weights), np.vstack([novel, primitives, fast]), groups, rng=rng,
-        n_iterations=n_iterations, noise_std=noise_std, tau=tau, dt=dt, gain_bounds=gain_bounds,
+        w, x0, (bias, weights), np.vstack([novel, primitives, slow, fast]), groups, rng=rng,
+        n_iterations=n_iterations, noise_std=noise_std, tau=tau, dt=dt, substeps=substeps, gain_bounds=gain_bounds,
         progress=lambda k: report("gain learning", k, n_iterations),
     )
     learned = dict(zip(learners, result.best_gains))
     coef_true = rng.normal(0, 1, n_primitives)
-    combination = coef_true @ primitives
-    combination /= combination.std()
+    combination = coef_true @ (primitives - level)
+    combination = level + spread * combination / combination.std()
     prim_gains = np.array([learned[f"primitive-{i}"] for i in range(n_primitives)])
     combined, _ = combine_gain_patterns(prim_gains, output(run(prim_gains)), output(base_rates), combination)
-    middle = interpolate_gains(ones, learned["fast"], 0.5)
-    mid_speed = (1 + speed) / 2
-    mid_target = make_movement_target(rng, n_steps, dt, shape=initial, speed=mid_speed)
+    fractions = [float(f) for f in speed_fractions]
+    between = {f"speed-{f:.2f}": interpolate_gains(learned["slow"], learned["fast"], f) for f in fractions}
+    pattern = {"initial": ones, **learned, "combined": combined, **between}
 
-    pattern = {"initial": ones, **learned, "combined": combined, "speed-0.50": middle}
     comb_id = 2 + n_primitives
-    fast_id, mid_id = comb_id + 1, comb_id + 2
+    speed_rows = [("slow", 0.0), *((f"speed-{f:.2f}", f) for f in fractions), ("fast", 1.0)]
     plan = [  # (phase, network, target id, target, speed)
         ("before", "initial", 0, initial, 1.0),
         ("before", "initial", 1, novel, 1.0),
@@ -192,19 +248,22 @@ def run_gain_modulation(
         *[("primitive", f"primitive-{i}", 2 + i, primitives[i], 1.0) for i in range(n_primitives)],
         ("before", "initial", comb_id, combination, 1.0),
         ("combined", "combined", comb_id, combination, 1.0),
-        ("speed", "initial", 0, initial, 1.0),
-        ("speed", "speed-0.50", mid_id, mid_target, mid_speed),
-        ("speed", "fast", fast_id, fast, speed),
+        *[("speed", name, comb_id + 1 + j, time_scaled(initial, s), s)
+          for j, (name, s) in enumerate((name, slow_speed + f * (fast_speed - slow_speed)) for name, f in speed_rows)],
     ]
     rates = run(np.array([pattern[p[1]] for p in plan]))
     outputs = output(rates)[..., None]
     targets = np.array([p[3] for p in plan])[..., None]
-    cell_type = np.array(["E"] * n_exc + ["I"] * n_inh)
+    measured = np.full((len(plan), 2), np.nan)
+    for i, p in enumerate(plan):
+        if p[0] == "speed":
+            measured[i] = measure_speed(outputs[i, :, 0], initial)
+    cell_type = np.array(["E"] * n_exc_ + ["I"] * n_inh_)
     snapshots = [
         NetworkSnapshot(
             phase=name, tau=tau, dt=dt, nonlinearity="gain_tanh_asymmetric",
-            nonlinearity_params={"r0": R0, "rmax": RMAX},
-            weights={"W_rec": w, "readout": weights[None, :]}, biases={"output": np.array([bias])},
+            nonlinearity_params={"r0": R0, "rmax": RMAX}, integrator="rk4", substeps=substeps,
+            weights={"W_rec": w, "readout": np.asarray(weights)[None, :]}, biases={"output": np.array([bias])},
             gains=gains, gain_groups=groups, initial_state=x0,
             connections={"readout": ("output", "network:E")},
         )
@@ -218,13 +277,15 @@ def run_gain_modulation(
         "noise_std": np.full(len(iterations), noise_std),
         "n_groups": np.full(len(iterations), n_groups),
     }
+    r2 = 1.0 - float(movement_error(outputs[0, :, 0], initial))
     return ModelSession(
         name=f"gain-modulation-seed{seed}",
         description=(
-            f"Gain-modulation network (Stroud et al. 2018): {n_exc} E + {n_inh} I units, stability-optimised, "
-            f"tau {tau * 1e3:g} ms; readout fitted to an initial movement, gain patterns learned by reward "
-            f"({n_iterations} iterations, {n_groups} modulatory groups, gains bounded to {gain_bounds}) for a novel movement, "
-            f"{n_primitives} primitives and a {speed:g}x faster movement."
+            f"Gain-modulation network (Stroud et al. 2018) from {source}: {n_exc_} E + {n_inh_} I units, "
+            f"tau {tau * 1e3:g} ms, RK4 on {n_steps} samples over {duration * 1e3:g} ms; readout R^2 {r2:.4f} on the "
+            f"initial movement; gain patterns learned by reward ({n_iterations} iterations, {n_groups} modulatory "
+            f"groups, gains {'unbounded' if gain_bounds is None else f'bounded to {gain_bounds}'}) for a novel "
+            f"movement, {n_primitives} primitives and the initial movement at {slow_speed:g}x and {fast_speed:g}x."
         ),
         dt=dt,
         model="gain-modulation",
@@ -233,7 +294,8 @@ def run_gain_modulation(
         rates=rates,
         outputs=outputs,
         targets=targets,
-        trials={**plan_trials(plan, outputs, targets), "speed": np.array([p[4] for p in plan])},
+        trials={**plan_trials(plan, outputs, targets), "speed": np.array([p[4] for p in plan]),
+                "measured_speed": measured[:, 0], "shape_error": measured[:, 1]},
         networks=snapshots,
         training_log=log,
         rate_unit="Hz",

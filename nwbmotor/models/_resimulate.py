@@ -15,9 +15,10 @@ def resimulate(session: ModelSession) -> np.ndarray:
 
     Each trial runs the snapshot named in its ``network`` column, from that
     snapshot's ``initial_state`` (one vector, or the row of the trial's ``target_id``),
-    with the stored inputs, by forward Euler at the session's ``dt``:
+    with the stored inputs, by the snapshot's integrator (forward Euler by default, or
+    classical Runge-Kutta, ``substeps`` steps per sample) at the session's ``dt``:
 
-    ``r_t = f_g(x_t)``; ``y_t = sum W_out r_t + b_out``;
+    ``r_t = f_g(x_t)``; ``y_t = sum W_out r_t + b_out``; Euler:
     ``x_{t+1} = x_t + dt/tau (-x_t + sum W r_t + W_in s_t + b)``.
 
     Parameters
@@ -81,17 +82,34 @@ def integrate_session(session: ModelSession) -> tuple[np.ndarray, np.ndarray]:
                 unit_bias[endpoint_indices(endpoint, module, ctype)] += b
         out_bias = snap.biases.get("output", 0.0)
         inputs = None if session.inputs is None else session.inputs[trials]
-        alpha = snap.dt / snap.tau
+        alpha = snap.dt / snap.tau / snap.substeps
+
+        def rates_of(state: np.ndarray, snap=snap) -> np.ndarray:
+            return apply_nonlinearity(snap.nonlinearity, state, snap.gains, **snap.nonlinearity_params)
+
+        def rate_of_change(state: np.ndarray, s_t: np.ndarray | None, into_units=into_units,
+                           unit_bias=unit_bias) -> np.ndarray:
+            r = rates_of(state)
+            drive = np.zeros_like(state) + unit_bias
+            for w, pre_idx, post_idx in into_units:
+                drive[:, post_idx] += (s_t if pre_idx is None else r[:, pre_idx]) @ w.T
+            return drive - state
+
         for t in range(session.n_steps):
-            r = apply_nonlinearity(snap.nonlinearity, x, snap.gains, **snap.nonlinearity_params)
+            r = rates_of(x)
             s_t = None if inputs is None else inputs[:, t]
             y = np.zeros((len(trials), session.n_outputs)) + out_bias
             for w, pre_idx in into_output:
                 y += (s_t if pre_idx is None else r[:, pre_idx]) @ w.T
             outputs[trials, t] = y
             rates[trials, t] = r
-            drive = np.zeros_like(x) + unit_bias
-            for w, pre_idx, post_idx in into_units:
-                drive[:, post_idx] += (s_t if pre_idx is None else r[:, pre_idx]) @ w.T
-            x = x + alpha * (-x + drive)
+            for _ in range(snap.substeps):
+                if snap.integrator == "rk4":
+                    k1 = rate_of_change(x, s_t)
+                    k2 = rate_of_change(x + (alpha / 2) * k1, s_t)
+                    k3 = rate_of_change(x + (alpha / 2) * k2, s_t)
+                    k4 = rate_of_change(x + alpha * k3, s_t)
+                    x = x + (alpha / 6) * (k1 + 2 * k2 + 2 * k3 + k4)
+                else:
+                    x = x + alpha * rate_of_change(x, s_t)
     return rates, outputs

@@ -25,7 +25,10 @@ Conventions
 - Dynamics (what :func:`nwbmotor.models.resimulate` re-runs): forward Euler at ``dt``,
   ``r_t = f_g(x_t)`` is ``rates[:, t]``, the output ``y_t = W_out r_t + b_out`` is
   ``outputs[:, t]``, then ``x_{t+1} = x_t + dt/tau (-x_t + sum_W W r_t + W_in s_t + b)``
-  with ``s_t = inputs[:, t]``; ``x_0`` is the snapshot's ``initial_state``.
+  with ``s_t = inputs[:, t]``; ``x_0`` is the snapshot's ``initial_state``. A snapshot
+  with ``integrator="rk4"`` instead advances ``tau dx/dt = -x + sum_W W f_g(x) + W_in s_t
+  + b`` by ``substeps`` classical Runge-Kutta steps per sample (input held over the
+  sample).
 - Validation happens on construction and raises :class:`~nwbmotor.NwbMotorValueError`
   naming the session, the field, the expected and the actual value.
 """
@@ -60,6 +63,9 @@ TRIAL_COLUMNS: dict[str, str] = {
     "cue_time": "float",
 }
 
+#: How a snapshot's network is advanced between samples.
+INTEGRATORS = ("euler", "rk4")
+
 _DEFAULT_CONNECTIONS = {"W_rec": ("all", "all"), "W_in": ("all", "input"), "W_out": ("output", "all")}
 
 
@@ -71,9 +77,8 @@ def _tanh(x: np.ndarray, gains: np.ndarray | None) -> np.ndarray:
 def _gain_tanh_asymmetric(x: np.ndarray, gains: np.ndarray | None, r0: float = 20.0, rmax: float = 100.0) -> np.ndarray:
     # Stroud et al. 2018: r0*tanh(g x / r0) below zero, (rmax - r0)*tanh(g x / (rmax - r0)) above.
     g = 1.0 if gains is None else gains
-    gx = g * x
-    top = rmax - r0
-    return np.where(gx < 0, r0 * np.tanh(gx / r0), top * np.tanh(gx / top))
+    scale = np.where(x < 0, r0, rmax - r0)  # the branch follows the sign of x, as in the authors' code
+    return scale * np.tanh(g * x / scale)
 
 
 def _relu(x: np.ndarray, gains: np.ndarray | None) -> np.ndarray:
@@ -181,6 +186,10 @@ class NetworkSnapshot:
         Modulatory group of each unit (-1 for none).
     noise_std : float
         Standard deviation of the private noise on the unit states (0 for none).
+    integrator : {"euler", "rk4"}, default "euler"
+        How the network is advanced from one sample to the next (see the module docstring).
+    substeps : int, default 1
+        Integration steps per sample.
     initial_state : ndarray of shape (n_units,) or (n_conditions, n_units), optional
         The state x0 every trial starts from (one row per condition when 2-D).
     connections : dict of str to (str, str)
@@ -208,9 +217,16 @@ class NetworkSnapshot:
     noise_std: float = 0.0
     initial_state: np.ndarray | None = None
     connections: dict[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    integrator: str = "euler"
+    substeps: int = 1
 
     def __post_init__(self) -> None:
         where = f"NetworkSnapshot {self.phase!r}"
+        if self.integrator not in INTEGRATORS:
+            raise NwbMotorValueError(f"{where}: field 'integrator' expected one of {list(INTEGRATORS)}, got {self.integrator!r}")
+        if isinstance(self.substeps, bool) or not isinstance(self.substeps, (int, np.integer)) or self.substeps < 1:
+            raise NwbMotorValueError(f"{where}: field 'substeps' expected an integer >= 1, got {self.substeps!r}")
+        self.substeps = int(self.substeps)
         if not isinstance(self.phase, str) or not self.phase:
             raise NwbMotorValueError(f"NetworkSnapshot: field 'phase' expected a non-empty string, got {self.phase!r}")
         for field in ("tau", "dt"):

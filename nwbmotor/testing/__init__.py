@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         savemat_with_objects,
     )
     from nwbmotor.testing._models import (
+        make_stroud_network,
         mock_model_session,
         write_feulner_pickle,
         write_hostile_pickle,
@@ -140,6 +141,7 @@ __getattr__, __dir__, __all__ = attach(
         "write_hostile_pickle": "nwbmotor.testing._models",
         "write_model_hdf5": "nwbmotor.testing._models",
         "write_model_npz": "nwbmotor.testing._models",
+        "make_stroud_network": "nwbmotor.testing._models",
         "write_stroud_mat": "nwbmotor.testing._models",
         # the built-in example of `nwbmotor demo` (nwbmotor/testing/_demo.py)
         "DemoDataset": "nwbmotor.testing._demo",

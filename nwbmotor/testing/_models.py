@@ -7,7 +7,8 @@ readers are tested against known values:
 - :func:`write_model_npz` / :func:`write_model_hdf5`: generic named arrays + a metadata
   JSON/YAML file beside;
 - :func:`write_stroud_mat`: Stroud-style MAT-file (``W_rec``, ``initial_cond``,
-  ``readout``, ``initial_target``, ``novel_target``);
+  ``readout``, ``initial_target``, ``novel_target``), flat or struct-wrapped;
+  :func:`make_stroud_network` makes such a network the authors' way (SOC);
 - :func:`write_feulner_pickle`: Feulner-style dictionary saved with ``np.save`` (a
   pickle);
 - :func:`write_hostile_pickle`: a pickle that would run code if unpickled naively.
@@ -29,6 +30,7 @@ __all__ = [
     "mock_model_session",
     "write_model_npz",
     "write_model_hdf5",
+    "make_stroud_network",
     "write_stroud_mat",
     "write_feulner_pickle",
     "write_hostile_pickle",
@@ -213,15 +215,19 @@ def _write_metadata(path: Path, metadata: dict[str, Any], fmt: str) -> None:
 
 def write_stroud_mat(
     path: str | os.PathLike[str], *, n_exc: int = 20, n_inh: int = 20, n_steps: int = 100, seed: int = 0,
-    version: str = "5", **overrides: Any,
+    version: str = "5", layout: str = "flat", arrays: dict[str, np.ndarray] | None = None, **overrides: Any,
 ) -> dict[str, np.ndarray]:
     """Write a Stroud-style MAT-file (v5, or v7.3 = HDF5) of a small E/I network.
 
     Variables: ``W_rec`` (N x N; first ``n_exc`` columns >= 0, the rest <= 0),
     ``initial_cond`` (N), ``readout`` (1 + n_exc: bias then weights), ``initial_target``
-    and ``novel_target`` (``n_steps`` samples). ``overrides`` replace variables.
-    ``version="7.3"`` writes what MATLAB's ``save -v7.3`` writes: an HDF5 file behind a
-    512-byte MAT header, arrays stored transposed (column-major).
+    and ``novel_target`` (``n_steps`` samples). ``arrays`` (e.g. from
+    :func:`make_stroud_network`) replaces the random small network; ``overrides``
+    replace variables. ``layout="struct"`` stores them as the fields of one struct
+    ``data``, as the authors' published ``data.mat`` does; ``"flat"`` as top-level
+    variables. ``version="7.3"`` writes what MATLAB's ``save -v7.3`` writes: an HDF5 file
+    behind a 512-byte MAT header, arrays stored transposed (column-major), a struct as a
+    group.
 
     Examples
     --------
@@ -246,25 +252,71 @@ def write_stroud_mat(
         "initial_target": np.sin(2 * np.pi * t) * np.sin(np.pi * t),
         "novel_target": np.sin(4 * np.pi * t) * np.sin(np.pi * t),
     }
+    if arrays is not None:
+        variables = dict(arrays)
     variables.update(overrides)
+    if layout not in ("flat", "struct"):
+        raise ValueError(f"write_stroud_mat: layout expected 'flat' or 'struct', got {layout!r}")
     if version == "7.3":
-        _write_mat73(path, variables)
+        _write_mat73(path, variables, struct="data" if layout == "struct" else None)
         return variables
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
-        savemat(f, variables)
+        savemat(f, {"data": variables} if layout == "struct" else variables)  # a dict of arrays -> a 1 x 1 struct
     return variables
 
 
-def _write_mat73(path: str | os.PathLike[str], variables: dict[str, np.ndarray]) -> None:
+def make_stroud_network(n_exc: int = 50, n_inh: int = 50, *, seed: int = 0, n_steps: int = 200,
+                        novel_similarity: float = -0.8) -> dict[str, np.ndarray]:
+    """A Stroud-layout network made like the authors' (planted truth for the readers and the study).
+
+    A stability-optimised circuit (:func:`nwbmotor.models.build_stability_optimized_network`,
+    published statistics), its most amplified initial state (norm 1.5 sqrt(N)), a
+    movement-like ``initial_target`` and a readout fitted to it at gains 1 (RK4 on the
+    authors' grid: ``n_steps`` samples over 500 ms inclusive), and a ``novel_target``
+    correlated ``novel_similarity`` with it.
+
+    Examples
+    --------
+    >>> net = make_stroud_network(10, 10, seed=0, n_steps=50)
+    >>> sorted(net), net["readout"].shape
+    (['W_rec', 'initial_cond', 'initial_target', 'novel_target', 'readout'], (11,))
+    """
+    from nwbmotor.models import (
+        build_stability_optimized_network,
+        fit_readout,
+        make_movement_target,
+        most_amplified_state,
+        simulate_gain_network,
+    )
+
+    rng = np.random.default_rng(seed)
+    radius = 10.0 if n_exc + n_inh >= 100 else 3.0
+    w = build_stability_optimized_network(n_exc, n_inh, rng=rng, radius=radius)
+    x0 = most_amplified_state(w)
+    initial = make_movement_target(rng, n_steps)
+    other = make_movement_target(rng, n_steps)
+    other -= initial * (other @ initial) / (initial @ initial)
+    novel = novel_similarity * initial + np.sqrt(1 - novel_similarity**2) * other / other.std()
+    rates = simulate_gain_network(w, x0, np.ones(n_exc + n_inh), n_steps=n_steps, dt=0.5 / (n_steps - 1))
+    bias, weights = fit_readout(rates[:, :n_exc], initial)
+    return {"W_rec": w, "initial_cond": x0, "readout": np.r_[bias, weights], "initial_target": initial,
+            "novel_target": novel}
+
+
+def _write_mat73(path: str | os.PathLike[str], variables: dict[str, np.ndarray], struct: str | None = None) -> None:
     import h5py
 
     with atomic_output(path) as tmp:
         with h5py.File(tmp, "w", userblock_size=512) as f:
+            into = f
+            if struct is not None:
+                into = f.create_group(struct)
+                into.attrs["MATLAB_class"] = np.bytes_("struct")
             for key, value in variables.items():
                 arr = np.atleast_2d(np.asarray(value, dtype=float))
                 if arr.shape[0] == 1 and np.ndim(value) == 1:
                     arr = arr.T  # MATLAB vectors are columns
-                f.create_dataset(key, data=arr.T).attrs["MATLAB_class"] = np.bytes_("double")
+                into.create_dataset(key, data=arr.T).attrs["MATLAB_class"] = np.bytes_("double")
         text = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created by: nwbmotor.testing HDF5 schema 1.00 ."
         header = text.ljust(116, b" ") + b"\x00" * 8 + b"\x00\x02" + b"IM"
         with open(tmp, "r+b") as f:

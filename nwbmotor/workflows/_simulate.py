@@ -103,7 +103,9 @@ def simulate(
         Species the simulated network stands for (see ``model_metadata``).
     **model_options
         Keyword options of the model's runner (e.g. ``n_iterations=5000`` for
-        ``run_gain_modulation``).
+        ``run_gain_modulation``). For "gain-modulation", ``network`` may be the path of a
+        Stroud-layout MAT-file (flat or struct-wrapped, e.g. the authors' ``data.mat``):
+        the study then runs on that network.
 
     Returns
     -------
@@ -141,6 +143,15 @@ def simulate(
                 "move it away, then rerun"
             )
     runner = get_model_runner(model)
+    network = model_options.get("network")
+    if isinstance(network, (str, os.PathLike)):
+        if model != "gain-modulation":
+            raise NwbMotorValueError(f"simulate: a network file is read for model 'gain-modulation' only, got {model!r}")
+        from nwbmotor.converters.model import read_stroud_network
+
+        arrays = read_stroud_network(Path(network))
+        arrays.pop("gains", None)
+        model_options["network"] = arrays
     params = inspect.signature(runner).parameters
     accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     unknown = sorted(k for k in model_options if k not in params and not accepts_any)

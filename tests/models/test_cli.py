@@ -34,6 +34,24 @@ def test_simulate_writes_a_valid_session(tmp_path: Path) -> None:
     assert len(log["loss"][log["phase"] == "novel"]) == 30  # the option reached the model
 
 
+def test_simulate_runs_the_study_on_a_given_network_file(tmp_path: Path) -> None:
+    from nwbmotor.testing import write_stroud_mat
+
+    truth = write_stroud_mat(tmp_path / "data.mat", layout="struct", seed=2)  # the authors' struct layout
+    out = tmp_path / "gm.nwb"
+    result = CliRunner().invoke(main, ["simulate", "gain-modulation", "--network", str(tmp_path / "data.mat"), "-o",
+                                       str(out), "--option", "n_iterations=30", "--option", "n_primitives=1"])
+    assert result.exit_code == 0, result.output
+    session = read_model_session(out)
+    np.testing.assert_array_equal(session.snapshot("novel").weights["W_rec"], truth["W_rec"])
+    np.testing.assert_array_equal(session.snapshot("initial").initial_state, truth["initial_cond"])
+    np.testing.assert_array_equal(session.targets[1, :, 0], truth["novel_target"])
+    assert session.n_steps == truth["initial_target"].size
+    missing = CliRunner().invoke(main, ["simulate", "gain-modulation", "--network", str(tmp_path / "none.mat"),
+                                        "-o", str(tmp_path / "x.nwb")])
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
 def test_simulate_refuses_to_overwrite_then_overwrites(tmp_path: Path) -> None:
     out = tmp_path / "gm.nwb"
     out.write_bytes(b"old")

@@ -10,7 +10,7 @@ import pytest
 
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
 from nwbmotor.conversion import get_interface_class
-from nwbmotor.converters.model import ModelOutputInterface, read_model_session
+from nwbmotor.converters.model import ModelOutputInterface, read_model_session, read_stroud_network
 from nwbmotor.models import resimulate
 from nwbmotor.testing import (
     assert_valid_nwb,
@@ -58,7 +58,7 @@ def test_stroud_mat_network_is_integrated_and_round_trips(tmp_path: Path) -> Non
     np.testing.assert_array_equal(net.initial_state, truth["initial_cond"])
     np.testing.assert_array_equal(session.targets[:, :, 0], [truth["initial_target"], truth["novel_target"]])
     assert session.units["cell_type"].tolist() == ["E"] * 20 + ["I"] * 20
-    assert session.dt == pytest.approx(0.005)  # 500 ms over 100 samples
+    assert session.dt == pytest.approx(0.5 / 99)  # 500 ms over 100 samples, ends included (the authors' grid)
     # the first rate sample is f(x0): the stored initial condition through the gain nonlinearity
     x0 = truth["initial_cond"]
     np.testing.assert_allclose(session.rates[0, 0], np.where(x0 < 0, 20 * np.tanh(x0 / 20), 80 * np.tanh(x0 / 80)))
@@ -241,6 +241,32 @@ def test_generic_per_trial_and_per_unit_arrays(tmp_path: Path) -> None:
     assert session.trials["phase"].tolist() == phases.tolist()
     assert session.units["cell_type"].tolist() == cell_type.tolist()
     np.testing.assert_allclose(session.trials["go_time"], (np.arange(8) + 20) * 0.01)
+
+
+@pytest.mark.parametrize("version", ["5", "7.3"])
+def test_stroud_mat_struct_layout_reads_like_flat(tmp_path: Path, version: str) -> None:
+    # the authors' data.mat: the five arrays are the fields of one struct variable 'data'
+    truth = write_stroud_mat(tmp_path / "flat.mat", seed=4, version=version)
+    write_stroud_mat(tmp_path / "data.mat", seed=4, version=version, layout="struct")
+    from scipy.io import loadmat
+
+    if version == "5":
+        assert sorted(k for k in loadmat(tmp_path / "data.mat") if not k.startswith("__")) == ["data"]
+    arrays = read_stroud_network(tmp_path / "data.mat")
+    for key in ("W_rec", "initial_cond", "readout", "initial_target", "novel_target"):
+        np.testing.assert_array_equal(arrays[key], np.ravel(truth[key]) if truth[key].ndim == 1 else truth[key])
+    flat = ModelOutputInterface(tmp_path / "flat.mat", format="stroud-mat").session
+    wrapped = ModelOutputInterface(tmp_path / "data.mat", format="stroud-mat").session
+    np.testing.assert_array_equal(wrapped.outputs, flat.outputs)
+
+
+def test_stroud_mat_struct_missing_a_field_names_it(tmp_path: Path) -> None:
+    from scipy.io import savemat
+
+    truth = write_stroud_mat(tmp_path / "flat.mat")
+    savemat(tmp_path / "data.mat", {"data": {k: v for k, v in truth.items() if k != "readout"}})
+    with pytest.raises(NwbMotorValueError, match=r"data.mat: variables \['readout'\] expected .*got \{'data': \["):
+        read_stroud_network(tmp_path / "data.mat")
 
 
 def test_stroud_mat_v73_reads_like_v5(tmp_path: Path) -> None:
