@@ -97,6 +97,7 @@ class SegmentationInterfaceBase(BaseDataInterface):
         """
         movie = next((interfaces[k] for k in _MOVIE_KINDS if k in interfaces), None)
         if movie is None:
+            self._frame_times = self._frame_pulses(interfaces)
             return
         kind = next(k for k in _MOVIE_KINDS if k in interfaces)
         frame_shape = _movie_frame_shape(movie)
@@ -119,6 +120,26 @@ class SegmentationInterfaceBase(BaseDataInterface):
         plane_names = getattr(movie, "imaging_plane_names", None)
         if self.imaging_plane_name is None and plane_names is not None:
             self.imaging_plane_name = self._movie_plane(plane_names(), kind)
+
+    def _frame_pulses(self, interfaces: Mapping[str, BaseDataInterface]) -> np.ndarray | None:
+        """Without a movie: the microscope's frame pulses of the session's acquisition, one per trace frame.
+
+        Any interface that provides ``frame_times()`` (the lever acquisitions record the
+        microscope's frame pulses on the session clock) gives the traces their times
+        when it has exactly one pulse per frame; otherwise the traces keep the frame
+        rate from 0 s.
+        """
+        traces = self._trace_frames()
+        if traces is None:
+            return None
+        for other in interfaces.values():
+            provide = getattr(other, "frame_times", None)
+            if other is self or not callable(provide):
+                continue
+            pulses = provide()
+            if pulses is not None and len(pulses) == traces[1]:
+                return np.asarray(pulses, dtype=np.float64)
+        return None
 
     def _functional_channel_and_plane(self) -> tuple[int, int | None]:
         """Index of the movie channel the ROIs were drawn on, and their plane (None: unknown)."""

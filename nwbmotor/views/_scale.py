@@ -134,7 +134,7 @@ def map_sessions(
     --------
     >>> import tempfile
     >>> from nwbmotor.testing import write_lab_sessions
-    >>> truths = write_lab_sessions(tempfile.mkdtemp(), n_sessions=2, n_rois=4, duration=40.0)
+    >>> truths = write_lab_sessions(tempfile.mkdtemp(), n_sessions=2, n_rois=4, n_trials=3)
     >>> def n_rewarded(ds):
     ...     return ds.rewarded.sum().rename("n_rewarded")
     >>> out = map_sessions(n_rewarded, [t.path for t in truths], n_workers=1)
