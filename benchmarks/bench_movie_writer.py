@@ -85,7 +85,7 @@ def _run_codec_limit(tif: Path, out: Path) -> dict:
     import h5py
     import numpy as np
 
-    from nwbmotor.converters.imaging._tiff_reader import TiffFrameSource, scan_tiff
+    from nwbmotor.converters.imaging import TiffFrameSource, scan_tiff
 
     t0, c0 = time.perf_counter(), _cpu()
     src = TiffFrameSource([scan_tiff(tif)])

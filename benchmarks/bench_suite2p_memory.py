@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nwbmotor.converters.segmentation._safe_pickle import load_npy
+from nwbmotor.converters.segmentation import load_npy
 from nwbmotor.testing import make_cell_field, render_session, write_suite2p_plane
 
 _CHILD = textwrap.dedent(

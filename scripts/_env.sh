@@ -25,4 +25,6 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 echo "==> building and installing nwbmotor from $ROOT"
+# setuptools reuses build/lib: a module removed from the tree would otherwise stay in the wheel
+rm -rf "$ROOT/build"
 "$VENV/bin/uv" pip install --quiet --python "$VENV/bin/python" --no-deps --reinstall-package nwbmotor "$ROOT"

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from nwbmotor.converters.optogenetics._epochs import LightEpochs, measure_epochs, pulse_trains
-from nwbmotor.converters.optogenetics.optogenetics_interface import OptogeneticsInterface
+from typing import TYPE_CHECKING
 
-__all__ = ["LightEpochs", "OptogeneticsInterface", "measure_epochs", "pulse_trains"]
+from nwbmotor._lazy import attach
+
+if TYPE_CHECKING:
+    from nwbmotor.converters.optogenetics._epochs import (
+        LightEpochs,
+        epochs_from_states,
+        measure_epochs,
+        pulse_trains,
+    )
+    from nwbmotor.converters.optogenetics.optogenetics_interface import (
+        OptogeneticsInterface,
+    )
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "LightEpochs": "nwbmotor.converters.optogenetics._epochs",
+        "OptogeneticsInterface": "nwbmotor.converters.optogenetics.optogenetics_interface",
+        "epochs_from_states": "nwbmotor.converters.optogenetics._epochs",
+        "measure_epochs": "nwbmotor.converters.optogenetics._epochs",
+        "pulse_trains": "nwbmotor.converters.optogenetics._epochs",
+    },
+)

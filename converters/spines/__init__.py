@@ -8,6 +8,7 @@ from nwbmotor._lazy import attach
 
 if TYPE_CHECKING:
     from nwbmotor.converters.spines._spines_reader import (
+        SPINE_COLUMNS,
         read_spine_table,
     )
     from nwbmotor.converters.spines.spines_interface import (
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
+        "SPINE_COLUMNS": "nwbmotor.converters.spines._spines_reader",
         "SpineScoringInterface": "nwbmotor.converters.spines.spines_interface",
         "read_spine_table": "nwbmotor.converters.spines._spines_reader",
     },

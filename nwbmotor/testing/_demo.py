@@ -163,7 +163,7 @@ def write_demo_dataset(
     --------
     >>> import tempfile
     >>> demo = write_demo_dataset(tempfile.mkdtemp(), n_mice=1, n_sessions=1, n_trials=6, n_cells=8,
-    ...                           image_shape=(32, 32))
+    ...                           image_shape=(64, 64))
     >>> demo.spec_path.name, len(demo.sessions)
     ('spec.yaml', 1)
     """

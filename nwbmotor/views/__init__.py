@@ -8,10 +8,32 @@ session files on dask.distributed and gathers one xarray result.
 
 from __future__ import annotations
 
-import nwbmotor.analysis._accessor  # noqa: F401  (registers the .motor accessor on every view)
-from nwbmotor.views._backend import NwbMotorBackendEntrypoint
-from nwbmotor.views._scale import map_sessions
-from nwbmotor.views._session import open_session
-from nwbmotor.views._sessions import align_units, open_sessions
+from typing import TYPE_CHECKING
 
-__all__ = ["NwbMotorBackendEntrypoint", "align_units", "map_sessions", "open_session", "open_sessions"]
+from nwbmotor._lazy import attach
+
+if TYPE_CHECKING:
+    from nwbmotor.views._backend import (
+        NwbMotorBackendEntrypoint,
+    )
+    from nwbmotor.views._scale import (
+        map_sessions,
+    )
+    from nwbmotor.views._session import (
+        open_session,
+    )
+    from nwbmotor.views._sessions import (
+        align_units,
+        open_sessions,
+    )
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "NwbMotorBackendEntrypoint": "nwbmotor.views._backend",
+        "align_units": "nwbmotor.views._sessions",
+        "map_sessions": "nwbmotor.views._scale",
+        "open_session": "nwbmotor.views._session",
+        "open_sessions": "nwbmotor.views._sessions",
+    },
+)

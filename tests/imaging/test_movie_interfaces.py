@@ -9,8 +9,7 @@ import pytest
 from neuroconv.utils import dict_deep_update
 from pynwb import NWBHDF5IO
 
-from nwbmotor import NwbMotorValueError
-from nwbmotor._write import write_nwbfile
+from nwbmotor import NwbMotorValueError, write_nwbfile
 from nwbmotor.conversion import get_interface_class
 from nwbmotor.converters.imaging import ScanImageMovieInterface, TiffMovieInterface
 from nwbmotor.testing import SyntheticMovie, assert_valid_nwb, mock_metadata, write_scanimage_session, write_tiff_movie

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorValueError
-from nwbmotor.converters.imaging._si4_reader import (
+from nwbmotor.converters.imaging import (
     find_tiff_files,
     parse_matlab_value,
     parse_scanimage_header,
@@ -27,7 +27,7 @@ def test_matlab_values(text: str, expected: object) -> None:
 
 def test_header_lines_are_parsed(tmp_path: Path) -> None:
     s = write_scanimage_session(tmp_path, n_frames=4, shape=(8, 8), frame_rate=29.7, zoom=1.6)
-    from nwbmotor.converters.imaging._tiff_reader import scan_tiff
+    from nwbmotor.converters.imaging import scan_tiff
 
     header = parse_scanimage_header(scan_tiff(s.files[0]).first_description)
     assert header["scanimage.SI4.scanFrameRate"] == 29.7
@@ -87,7 +87,7 @@ def test_headers_that_disagree(tmp_path: Path) -> None:
 
 def test_incomplete_volume(tmp_path: Path) -> None:
     s = write_scanimage_session(tmp_path, n_frames=4, shape=(8, 8), n_channels=2)
-    from nwbmotor.converters.imaging._tiff_reader import scan_tiff
+    from nwbmotor.converters.imaging import scan_tiff
 
     idx = scan_tiff(s.files[0])
     with open(s.files[0], "r+b") as f:  # drop the last page (a red frame) cleanly: cut the chain

@@ -7,7 +7,7 @@ import pytest
 import tifffile
 
 from nwbmotor import NwbMotorValueError
-from nwbmotor.converters.imaging._tiff_reader import TiffFrameSource, scan_tiff
+from nwbmotor.converters.imaging import TiffFrameSource, scan_tiff
 from nwbmotor.testing import SyntheticMovie, write_tiff_movie, write_tiff_pages
 
 

@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorValueError
-from nwbmotor.converters.lever._bitcode import (
+from nwbmotor.converters.lever import (
+    align_clocks,
+    check_trial_numbers,
     decode_bitcode_edges,
     decode_bitcodes,
     falling_edges,
     rising_edges,
 )
-from nwbmotor.converters.lever._clock import align_clocks, check_trial_numbers
 from nwbmotor.methods import check_frame_times, frame_report, map_to_frames
 from nwbmotor.testing import bitcode_trace
 

@@ -15,9 +15,11 @@ from nwbmotor.converters.lever import (
     DispatcherTrialsInterface,
     LeverTableInterface,
     XsglogLeverInterface,
+    find_xsg_files,
+    read_dispatcher_file,
+    read_xsg_file,
+    read_xsglog_folder,
 )
-from nwbmotor.converters.lever._dispatcher_reader import read_dispatcher_file
-from nwbmotor.converters.lever._xsg_reader import find_xsg_files, read_xsg_file, read_xsglog_folder
 from nwbmotor.testing import MatlabClassObject, savemat_with_objects, write_rig_session
 
 PREFIX = "AP0071AAAA0001"

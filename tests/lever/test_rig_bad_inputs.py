@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from pynwb import NWBHDF5IO
 
-from nwbmotor import NwbMotorValueError
-from nwbmotor._write import write_nwbfile
+from nwbmotor import NwbMotorValueError, write_nwbfile
 from nwbmotor.converters.lever import DispatcherTrialsInterface, XsglogLeverInterface
 from nwbmotor.testing import assert_valid_nwb, mock_nwbfile, write_rig_session
 

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from pynwb import NWBHDF5IO
 
-from nwbmotor import NwbMotorValueError
-from nwbmotor._write import write_nwbfile
+from nwbmotor import NwbMotorValueError, write_nwbfile
 from nwbmotor.converters.lever import (
     DispatcherTrialsInterface,
     LeverTableInterface,

@@ -9,8 +9,7 @@ import pytest
 from pynwb import NWBHDF5IO
 
 from nwbmotor import NwbMotorValueError, write_nwbfile
-from nwbmotor.converters.segmentation import LabRoisInterface
-from nwbmotor.converters.segmentation._lab_roi_reader import read_roi_labels, read_roi_polygons
+from nwbmotor.converters.segmentation import LabRoisInterface, read_roi_labels, read_roi_polygons
 from nwbmotor.testing import (
     assert_valid_nwb,
     mock_nwbfile,

@@ -10,12 +10,7 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorValueError
-from nwbmotor.converters.segmentation import Suite2pInterface
-from nwbmotor.converters.segmentation._safe_pickle import (
-    UnsafePickleError,
-    load_npy,
-    restricted_loads,
-)
+from nwbmotor.converters.segmentation import Suite2pInterface, UnsafePickleError, load_npy, restricted_loads
 from nwbmotor.testing import write_suite2p_plane
 
 

@@ -195,7 +195,7 @@ def test_mismatched_arrays(small: Path, name: str, array: np.ndarray, match: str
 
 
 def test_stat_count_mismatch(small: Path) -> None:
-    from nwbmotor.converters.segmentation._safe_pickle import load_npy
+    from nwbmotor.converters.segmentation import load_npy
 
     stat = load_npy(small / "stat.npy")
     np.save(small / "stat.npy", stat[:4], allow_pickle=True)
@@ -214,7 +214,7 @@ def test_nan_in_F(small: Path) -> None:
 
 
 def test_nframes_in_ops_disagrees(small: Path) -> None:
-    from nwbmotor.converters.segmentation._safe_pickle import load_npy
+    from nwbmotor.converters.segmentation import load_npy
 
     ops = load_npy(small / "ops.npy")
     ops["nframes"] = 500
@@ -226,7 +226,7 @@ def test_nframes_in_ops_disagrees(small: Path) -> None:
 
 
 def test_roi_pixels_outside_the_image(small: Path) -> None:
-    from nwbmotor.converters.segmentation._safe_pickle import load_npy
+    from nwbmotor.converters.segmentation import load_npy
 
     stat = load_npy(small / "stat.npy")
     stat[2]["xpix"] = stat[2]["xpix"] + 64
