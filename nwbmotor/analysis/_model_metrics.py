@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from nwbmotor import _model_metrics as core
+from nwbmotor.methods import _model_metrics as core
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
 
 __all__ = [
