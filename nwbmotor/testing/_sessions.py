@@ -289,7 +289,7 @@ def write_lab_files(
     p_active: float = 0.8,
     noise_sd: float = 0.05,
     press_probability: float = 0.85,
-    image_shape: tuple[int, int] = (64, 64),
+    image_shape: tuple[int, int] | None = None,
     global_ids: Sequence[int] | None = None,
     invalid_rois: Sequence[int] = (),
 ) -> LabSessionTruth:
@@ -325,7 +325,8 @@ def write_lab_files(
         White noise of F, in units of dF/F.
     press_probability : float
         Chance the mouse presses after a cue.
-    image_shape : (int, int)
+    image_shape : (int, int), optional
+        Size of the imaged field; default square, 64 pixels or more, room for ``n_rois`` somata.
     global_ids : sequence of int, optional
         Cross-session ids of the ROIs (default ``0 .. n_rois - 1``).
     invalid_rois : sequence of int
@@ -366,6 +367,9 @@ def write_lab_files(
     bad = [i for i in invalid_rois if not 0 <= i < n_rois]
     if bad:
         raise NwbMotorValueError(f"write_lab_files: invalid_rois {bad} outside 0..{n_rois - 1}")
+    if image_shape is None:
+        side = max(64, 16 * int(np.ceil(np.sqrt(n_rois) * 14 / 16)))
+        image_shape = (side, side)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 7])
@@ -487,7 +491,7 @@ def convert_lab_files(
 
 
 def _raw_folder_for(path: Path) -> Path:
-    return path.parent / f".{path.name.split('.')[0]}-raw"
+    return path.parent / f".{path.name}-raw"
 
 
 def write_lab_session(
@@ -508,7 +512,7 @@ def write_lab_session(
     overwrite : bool
     raw_folder : str or PathLike, optional
         Where the raw files go; default a hidden folder beside ``path``
-        (``.<name>-raw``).
+        (``.<file name>-raw``).
     **plant
         Keyword arguments of :func:`write_lab_files`.
 
