@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from nwbmotor.views import align_units, map_sessions, open_session, open_sessions
     from nwbmotor.workflows import analyze, run_demo, simulate
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

@@ -10,7 +10,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -48,7 +48,7 @@ def main() -> None:
 @click.option("--scheduler", default=None, help="Address of an existing dask scheduler.")
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 @_clean_errors
-def convert(spec: Path, output_dir: Path, backend: str, workers: int, scheduler: str | None, overwrite: bool) -> None:
+def convert(spec: Path, output_dir: Path, backend: Literal["hdf5", "zarr"], workers: int, scheduler: str | None, overwrite: bool) -> None:
     """Convert the sessions described by SPEC (a YAML file) into NWB files."""
     from nwbmotor.conversion import convert as run
 
@@ -88,7 +88,7 @@ def inspect(paths: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--name", default=None, help="Name of a new dandiset.")
 @click.option("--description", default=None, help="Description of a new dandiset.")
 @_clean_errors
-def organize(paths: tuple[Path, ...], dandiset_dir: Path, mode: str, name: str | None,
+def organize(paths: tuple[Path, ...], dandiset_dir: Path, mode: Literal["copy", "move", "hardlink", "symlink"], name: str | None,
              description: str | None) -> None:
     """Organize NWB files into a DANDI dandiset (layout + dandiset.yaml) and validate it."""
     from nwbmotor.sharing import organize as run

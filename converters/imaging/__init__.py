@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         TiffMovieInterface,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

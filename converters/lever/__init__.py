@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         XsglogLeverInterface,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +58,7 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
             return {k: np.asarray(z[k]) for k in z.files}
     except ValueError as exc:  # object arrays need pickle: refused
         raise NwbMotorValueError(f"{path}: holds object arrays ({exc}); expected numeric arrays only") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:  # a truncated or damaged archive
         raise NwbMotorValueError(f"{path}: cannot be read as NPZ ({exc})") from None
 
 

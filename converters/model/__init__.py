@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         ModelOutputInterface,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

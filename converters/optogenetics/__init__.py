@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         OptogeneticsInterface,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

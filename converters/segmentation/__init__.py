@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         Suite2pInterface,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

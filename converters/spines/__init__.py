@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         SpineScoringInterface,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

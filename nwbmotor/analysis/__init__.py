@@ -23,8 +23,16 @@ if TYPE_CHECKING:
     from nwbmotor.analysis._dff import (
         compute_dff,
     )
+    from nwbmotor.analysis._ei import (
+        ei_balance,
+    )
     from nwbmotor.analysis._events import (
         detect_events,
+    )
+    from nwbmotor.analysis._inputs import (
+        bouton_timing,
+        group_axons,
+        input_encoding,
     )
     from nwbmotor.analysis._lever import (
         lever_correlation,
@@ -45,6 +53,10 @@ if TYPE_CHECKING:
         light_driven_units,
         opto_performance,
     )
+    from nwbmotor.analysis._opto_learning import (
+        opto_kinematics,
+        track_light_driven,
+    )
     from nwbmotor.analysis._population import (
         activity_timing,
         population_similarity,
@@ -57,7 +69,19 @@ if TYPE_CHECKING:
     from nwbmotor.analysis._spatial import (
         spatial_clustering,
     )
+    from nwbmotor.analysis._spines import (
+        new_spine_survival,
+        spine_turnover,
+    )
+    from nwbmotor.analysis._stats import (
+        learning_trend,
+        paired_comparison,
+    )
+    from nwbmotor.analysis._template import (
+        template_similarity,
+    )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
@@ -82,6 +106,20 @@ __getattr__, __dir__, __all__ = attach(
         "spatiotemporal_correlation": "nwbmotor.analysis._population",
         "trial_align": "nwbmotor.analysis._align",
         "weight_change": "nwbmotor.analysis._model_metrics",
+        # Peters 2014: E/I balance, template-based activity vs movement, spine turnover
+        "ei_balance": "nwbmotor.analysis._ei",
+        "template_similarity": "nwbmotor.analysis._template",
+        "spine_turnover": "nwbmotor.analysis._spines",
+        "new_spine_survival": "nwbmotor.analysis._spines",
+        # Ramot 2025: input boutons by source, light-driven cells across learning, kinematics
+        "input_encoding": "nwbmotor.analysis._inputs",
+        "bouton_timing": "nwbmotor.analysis._inputs",
+        "group_axons": "nwbmotor.analysis._inputs",
+        "track_light_driven": "nwbmotor.analysis._opto_learning",
+        "opto_kinematics": "nwbmotor.analysis._opto_learning",
+        # statistics across sessions and animals
+        "learning_trend": "nwbmotor.analysis._stats",
+        "paired_comparison": "nwbmotor.analysis._stats",
     },
 )
 

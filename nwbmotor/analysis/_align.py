@@ -7,6 +7,7 @@ The numeric core (:func:`align_frames`, :func:`gather_aligned`) takes numpy arra
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any, Literal
 
 import numpy as np
@@ -303,7 +304,7 @@ def trial_align(
     data = gather_aligned(values, held, rows, weights)
 
     nan_units = _nan_columns(data, ~not_ok)
-    coords: dict[str, Any] = {name: c.variable for name, c in events.coords.items() if c.dims == (edim,)}
+    coords: dict[Hashable, Any] = {name: c.variable for name, c in events.coords.items() if c.dims == (edim,)}
     coords["event_time"] = (edim, ev)
     coords["align_status"] = (edim, status)
     coords["rel_time"] = ("rel_time", rel_time, {"units": "s", "long_name": "time from the event"})

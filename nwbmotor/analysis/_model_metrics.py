@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from nwbmotor.methods import _model_metrics as core
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor.methods import _model_metrics as core
 
 __all__ = [
     "activity_change",

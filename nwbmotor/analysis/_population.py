@@ -37,6 +37,7 @@ from nwbmotor.methods import map_to_frames
 __all__ = [
     "activity_timing",
     "first_event_latency",
+    "largest_event_frame",
     "population_similarity",
     "sequence_reproducibility",
     "spatiotemporal_correlation",
@@ -81,6 +82,69 @@ def _aligned(
             f"units at positions {nan_units.tolist()} have NaN traces and are left out (NaN)"
         )
     return arr, chosen[inside], ev, info
+
+
+def _paper_units(
+    units: Any, ds: xr.Dataset, ev: xr.DataArray, func: str
+) -> tuple[NDArray[np.bool_], str]:
+    """The cells analysed. None: the movement-related excitatory cells (the paper's).
+
+    ``"all"`` takes every unit; a :func:`classify_movement_related` result its
+    ``movement_related``; else a bool mask or indices.
+    """
+    n = ev.sizes["unit"]
+    if units is None:
+        from nwbmotor.analysis._movement_related import classify_movement_related
+
+        cls = classify_movement_related(ds, ev)
+        return np.asarray(cls["movement_related"].values, bool), (
+            "movement-related excitatory cells (classify_movement_related defaults, "
+            f"{cls.attrs['n_shuffles']} shuffles)"
+        )
+    if isinstance(units, str):
+        if units != "all":
+            raise NwbMotorValueError(f"{func}: units must be None, 'all', a mask, indices or a classification, got {units!r}")
+        return np.ones(n, bool), "all units"
+    if isinstance(units, xr.Dataset):
+        if "movement_related" not in units:
+            raise NwbMotorTypeError(
+                f"{func}: units as a Dataset must be the result of classify_movement_related "
+                f"(with 'movement_related'), got variables {sorted(map(str, units.data_vars))}"
+            )
+        return select_units(units["movement_related"], n, func), "movement-related cells of the classification given"
+    return select_units(units, n, func), "units given"
+
+
+def largest_event_frame(aligned: NDArray[np.floating], pad_before: int = 1) -> NDArray[np.float64]:
+    """Frame (from the window start) of each trial's largest event value per unit.
+
+    The lab's rule (``[~, t] = max(aligned, [], 2)``): events hold their amplitude from
+    start to peak, so the first frame of the maximum is the start of the largest
+    event in the window (or the window start if that event is already running).
+
+    Parameters
+    ----------
+    aligned : ndarray of shape (n_trials, pad_before + n_rel, n_units)
+        Event amplitudes; the first ``pad_before`` frames are skipped.
+    pad_before : int
+        Frames before the window.
+
+    Returns
+    -------
+    ndarray of shape (n_trials, n_units)
+        Index within the window, NaN where the unit has no event in it.
+
+    Examples
+    --------
+    >>> a = np.zeros((1, 8, 1)); a[0, 2:4, 0] = 0.5; a[0, 5:7, 0] = 2.0
+    >>> float(largest_event_frame(a)[0, 0])
+    4.0
+    """
+    body = np.asarray(aligned, float)[:, pad_before:]
+    peak = np.max(body, axis=1)
+    where = np.argmax(body, axis=1).astype(float)
+    where[~(peak > 0)] = np.nan
+    return where
 
 
 def _reasons(info: dict[str, Any], *more: str) -> str | None:
@@ -130,8 +194,10 @@ def activity_timing(
     """Trial-to-trial jitter of each cell's first event after movement onset.
 
     Events are aligned to the onsets of cued-rewarded movements (−5 … +84 frames);
-    for each cell active on more than 5 trials, the std of its first-event latency.
-    It falls with learning.
+    per trial the first event *onset* in the window (an event already running at the
+    window start does not count); for each movement-related excitatory cell active on
+    more than 5 trials, the std (ddof 1) of that latency. It falls with learning.
+    These are the lab's choices (``lever_paper_figures.m``, Fig. 3 "activity timing").
 
     Reads ``activity`` (or ``events``), ``rewarded``, ``cue_time``,
     ``movement_onset``, ``cued_rewarded`` (or movements to derive it).
@@ -146,8 +212,10 @@ def activity_timing(
         Window around movement onset, frames, both ends included.
     min_active_trials : int
         A cell needs more than this many trials with an event (5).
-    units : bool mask or indices, optional
-        Units to use (e.g. ``classify_movement_related(ds).movement_related``).
+    units : None, "all", classification Dataset, bool mask or indices
+        Cells used. Default (None): the movement-related excitatory cells of
+        :func:`classify_movement_related` with its defaults (10,000 shuffles; pass
+        the classification to reuse one); ``"all"`` for every unit.
 
     Returns
     -------
@@ -174,7 +242,7 @@ def activity_timing(
     ds = require_dataset(session, func)
     arr, trials, ev, info = _aligned(ds, events, window_frames, func, pad_before=1)
     fs = frame_rate(ev["time"].values, func)
-    sel = select_units(units, ev.sizes["unit"], func)
+    sel, units_used = _paper_units(units, ds, ev, func)
     first = first_event_latency(arr, 1)
     lat = (first + window_frames[0]) / fs
     n_active = np.isfinite(lat).sum(axis=0)
@@ -187,6 +255,10 @@ def activity_timing(
         "analysis": func,
         "window_frames": list(window_frames),
         "min_active_trials": int(min_active_trials),
+        "event": "first event onset in the window",
+        "units": units_used,
+        "n_units": int(sel.sum()),
+        "n_cells_used": int(ok.sum()),
         "frame_rate": fs,
         **info,
         "session_id": ds.attrs.get("session_id", ""),
@@ -223,13 +295,17 @@ def sequence_reproducibility(
     window_frames: tuple[int, int] = (-5, 84),
     min_active_cells: int = 3,
     units: Any = None,
+    event: str = "largest",
 ) -> xr.Dataset:
-    """Rank-order reproducibility of first events across trials.
+    """Rank-order reproducibility of the cells' activity across trials (Fig. 3j).
 
-    Per cued-rewarded trial, the rank order of the cells' first events after
-    movement onset (−5 … +84 frames) is correlated (Spearman) with the session
-    template: the rank of the peak time of each cell's mean aligned activity.
-    Trials with more than 3 active cells count; the result is their median.
+    Per cued-rewarded trial (−5 … +84 frames around movement onset), each active
+    cell's time is the frame of its **largest** event value in the window (the lab's
+    ``max``; ``event="first"`` takes the first event onset instead). Their ranks
+    (ties averaged, MATLAB ``tiedrank``) are correlated (Pearson) with the cells'
+    ranks in the session template (the frame of the peak of each cell's mean aligned
+    events, ranked over all template cells). Trials with more than 3 active cells
+    count; the result is their median. Cells: the movement-related excitatory cells.
 
     Reads the same variables as :func:`activity_timing`.
 
@@ -243,8 +319,11 @@ def sequence_reproducibility(
         Window around movement onset (frames).
     min_active_cells : int
         A trial needs more than this many active cells (3).
-    units : bool mask or indices, optional
-        Units to use.
+    units : None, "all", classification Dataset, bool mask or indices
+        Cells used (default: movement-related excitatory cells, as in
+        :func:`activity_timing`).
+    event : {"largest", "first"}
+        Which event times a cell on a trial.
 
     Returns
     -------
@@ -268,27 +347,37 @@ def sequence_reproducibility(
     """
     func = "sequence_reproducibility"
     ds = require_dataset(session, func)
+    if event not in ("largest", "first"):
+        raise NwbMotorValueError(f"{func}: event must be 'largest' or 'first', got {event!r}")
     arr, trials, ev, info = _aligned(ds, events, window_frames, func, pad_before=1)
     fs = frame_rate(ev["time"].values, func)
-    sel = select_units(units, ev.sizes["unit"], func) & np.isfinite(arr).all(axis=(0, 1))
+    chosen, units_used = _paper_units(units, ds, ev, func)
+    sel = chosen & np.isfinite(arr).all(axis=(0, 1))
     body = arr[:, 1:]
     mean = body.mean(axis=0)
     has = sel & (mean > 0).any(axis=0)
     peak = np.where(has, np.argmax(mean, axis=0), -1).astype(float)
-    first = first_event_latency(arr, 1)
+    template_rank = np.full(peak.size, np.nan)
+    if has.any():
+        template_rank[has] = stats.rankdata(peak[has])
+    when = largest_event_frame(arr, 1) if event == "largest" else first_event_latency(arr, 1)
     r = np.full(trials.size, np.nan)
     n_act = np.zeros(trials.size, int)
     for i in range(trials.size):
-        act = has & np.isfinite(first[i])
+        act = has & np.isfinite(when[i])
         n_act[i] = int(act.sum())
         if n_act[i] > min_active_cells:
-            a, b = first[i, act], peak[act]
+            a, b = stats.rankdata(when[i, act]), template_rank[act]
             if np.ptp(a) > 0 and np.ptp(b) > 0:
-                r[i] = stats.spearmanr(a, b)[0]
+                r[i] = float(np.corrcoef(a, b)[0, 1])
     attrs = {
         "analysis": func,
         "window_frames": list(window_frames),
         "min_active_cells": int(min_active_cells),
+        "event": event,
+        "correlation": "Pearson r of the trial's tied ranks vs the template ranks",
+        "units": units_used,
+        "n_units": int(chosen.sum()),
         "frame_rate": fs,
         **info,
         "session_id": ds.attrs.get("session_id", ""),
@@ -343,8 +432,9 @@ def spatiotemporal_correlation(
         Events (default ``session.events`` or detected).
     window_frames : (int, int)
         Window around movement onset (frames).
-    units : bool mask or indices, optional
-        Units to use (default all units with finite traces).
+    units : None, "all", classification Dataset, bool mask or indices
+        Cells used (default: movement-related excitatory cells, as in
+        :func:`activity_timing`; ``"all"`` for every unit with a finite trace).
     relate_lever : bool
         Also compute ``lever_correlation`` and ``activity_lever_r`` when the session
         has ``behavior``.
@@ -373,10 +463,12 @@ def spatiotemporal_correlation(
     func = "spatiotemporal_correlation"
     ds = require_dataset(session, func)
     arr, trials, ev, info = _aligned(ds, events, window_frames, func)
-    sel = select_units(units, ev.sizes["unit"], func) & np.isfinite(arr).all(axis=(0, 1))
+    chosen, units_used = _paper_units(units, ds, ev, func)
+    sel = chosen & np.isfinite(arr).all(axis=(0, 1))
     attrs: dict[str, Any] = {
         "analysis": func,
         "window_frames": list(window_frames),
+        "units": units_used,
         **info,
         "n_units": int(sel.sum()),
         "session_id": ds.attrs.get("session_id", ""),
@@ -499,9 +591,13 @@ def population_similarity(
     -------
     xarray.Dataset
         ``activity_fraction`` (session, global_id), ``similarity`` (session,
-        session_b), and scalars ``early_similarity``, ``late_similarity``,
-        ``early_late_similarity`` (NaN with a reason when a group has too few
-        sessions).
+        session_b), ``consecutive_similarity`` (session: r with the next session),
+        and scalars ``early_similarity``, ``late_similarity``,
+        ``early_late_similarity``, the early-vs-late test ``ranksum_statistic`` /
+        ``ranksum_p_value`` (Wilcoxon rank-sum of the similarities of the session
+        pairs within the late group vs within the early group; positive = late
+        more similar) with ``n_early_pairs`` / ``n_late_pairs`` (NaN with a reason
+        when a group has too few sessions).
 
     Raises
     ------
@@ -559,9 +655,27 @@ def population_similarity(
             return np.nan
         return float(np.nanmean(block))
 
+    iu, ju = np.triu_indices(n, 1)
+    early_pairs = sim[iu, ju][e[iu] & e[ju]]
+    late_pairs = sim[iu, ju][late_m[iu] & late_m[ju]]
+    early_pairs, late_pairs = early_pairs[np.isfinite(early_pairs)], late_pairs[np.isfinite(late_pairs)]
+    if early_pairs.size and late_pairs.size:
+        rs = stats.ranksums(late_pairs, early_pairs)
+        rs_stat, rs_p = float(rs.statistic), float(rs.pvalue)
+    else:
+        rs_stat = rs_p = np.nan
+        reasons.append(
+            f"rank-sum test: {early_pairs.size} early and {late_pairs.size} late session pairs (need both)"
+        )
+    consecutive = np.r_[np.diag(sim, 1), np.nan]
     out = xr.Dataset(
         {
             "activity_fraction": table.rename("activity_fraction"),
+            "consecutive_similarity": ("session", consecutive),
+            "ranksum_statistic": ((), rs_stat),
+            "ranksum_p_value": ((), rs_p),
+            "n_early_pairs": ((), int(early_pairs.size)),
+            "n_late_pairs": ((), int(late_pairs.size)),
             "similarity": (("session", "session_b"), sim),
             "early_similarity": ((), mean_pairs(e, e, "early_similarity")),
             "late_similarity": ((), mean_pairs(late_m, late_m, "late_similarity")),
@@ -574,6 +688,8 @@ def population_similarity(
             "early": list(early),
             "late": list(late),
             "cell_types": None if cell_types is None else list(cell_types),
+            "test": "Wilcoxon rank-sum of the within-late vs within-early session-pair similarities "
+            "(the lab pools these pairs over animals)",
         },
     )
     if reasons:

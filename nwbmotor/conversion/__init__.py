@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from nwbmotor.conversion._convert import (
         ConversionResult,
         SessionOutcome,
+        build_interfaces,
         build_nwbfile,
         convert,
         convert_session,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
         session_file_name,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
@@ -48,6 +50,7 @@ __getattr__, __dir__, __all__ = attach(
         "SessionSpec": "nwbmotor.conversion._spec",
         "SharedMetadata": "nwbmotor.conversion._metadata",
         "SubjectMetadata": "nwbmotor.conversion._metadata",
+        "build_interfaces": "nwbmotor.conversion._convert",
         "build_nwbfile": "nwbmotor.conversion._convert",
         "convert": "nwbmotor.conversion._convert",
         "convert_session": "nwbmotor.conversion._convert",

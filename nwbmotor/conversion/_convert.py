@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from neuroconv import BaseDataInterface
     from pynwb import NWBFile
 
-__all__ = ["convert", "convert_session", "build_nwbfile", "SessionOutcome", "ConversionResult"]
+__all__ = ["convert", "convert_session", "build_nwbfile", "build_interfaces", "SessionOutcome", "ConversionResult"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,10 +69,28 @@ class ConversionResult:
         return "\n".join(lines)
 
 
-def _build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:
+def _make_interface(kind: str, args: dict[str, Any]) -> BaseDataInterface:
+    """``Interface(**args)``; a NeuroConv interface's reader error is reported with its source paths.
+
+    nwbmotor's own interfaces raise :class:`NwbMotorError` naming the file; NeuroConv's
+    readers often raise errors that name none (``mmap length is greater than file size``).
+    """
     from nwbmotor.conversion._registry import get_interface_class
 
-    interfaces = {kind: get_interface_class(kind)(**args) for kind, args in session.sources.items()}
+    cls = get_interface_class(kind)
+    if not kind.startswith("neuroconv:"):
+        return cls(**args)
+    try:
+        return cls(**args)
+    except NwbMotorError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any error of a foreign reader, named by its source
+        paths = ", ".join(str(v) for k, v in args.items() if k.endswith("_path") or k.endswith("_paths")) or kind
+        raise NwbMotorValueError(f"{paths}: source {kind!r} cannot be read ({type(exc).__name__}: {exc})") from exc
+
+
+def _build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:
+    interfaces = {kind: _make_interface(kind, args) for kind, args in session.sources.items()}
     for interface in sorted(interfaces.values(), key=lambda i: getattr(i, "link_order", 0)):
         link = getattr(interface, "link_session", None)
         if link is not None:
@@ -221,3 +239,33 @@ def convert(
         cleanup=lambda s: _remove_partials(_output_path(Path(output_dir), s, backend)),
     )
     return ConversionResult(tuple(outcomes))
+
+
+def build_interfaces(session: SessionSpec) -> dict[str, BaseDataInterface]:
+    """Build and link one session's interfaces, keyed by source kind, exactly as :func:`convert` does.
+
+    For using nwbmotor's interfaces with NeuroConv directly (``ConverterPipe``,
+    ``NWBConverter``), or for checking them: nothing is added to any NWB file yet.
+
+    Raises
+    ------
+    NwbMotorValueError
+        If a source cannot be read (the message names its file).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from nwbmotor.conversion import load_spec
+    >>> from nwbmotor.testing import write_spine_table
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_spine_table(root / "spines.csv", n_dendrites=2, sessions=["day01"])
+    >>> _ = (root / "spec.yaml").write_text('''
+    ... subjects:
+    ...   - {subject_id: AP071, species: Mus musculus, sex: F, age: P60D, sessions: [
+    ...      {session_id: day01, session_start_time: 2014-03-01T10:00:00-08:00,
+    ...       session_description: spine imaging, sources: {spines: {file_path: spines.csv}}}]}
+    ... ''')
+    >>> sorted(build_interfaces(load_spec(root / "spec.yaml").sessions[0]))
+    ['spines']
+    """
+    return _build_interfaces(session)

@@ -234,7 +234,7 @@ def load_spec(
         for j, sess in enumerate(subj.sessions):
             where = f"subjects[{i}].sessions[{j}]"
             session = SessionMetadata.model_validate(sess.model_dump(exclude={"sources"}))
-            sources, missing = sess.sources, []
+            sources, missing = sess.sources, list[str]()
             if check_sources:
                 sources, found, missing = _check_sources(where, sess.sources, path.parent)
                 problems.extend(found)

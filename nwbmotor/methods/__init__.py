@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         lever_busy_before,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

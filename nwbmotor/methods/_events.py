@@ -27,7 +27,7 @@ EVENT_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _last_below(raw: NDArray[np.float64], end: int, level: float) -> int:
+def _last_below(raw: NDArray[np.floating], end: int, level: float) -> int:
     """Last index < ``end`` with ``raw < level``, or -1; searched backwards in blocks."""
     block = 64
     hi = end

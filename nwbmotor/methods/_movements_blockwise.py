@@ -387,7 +387,7 @@ class _Spill:
     def read(self, k: int, a: int, b: int) -> NDArray[np.float64]:
         self.file.seek(8 * (k * self.n + a))
         out = np.empty(b - a, dtype="<f8")
-        self.file.readinto(memoryview(out).cast("B"))
+        self.file.readinto(out.data.cast("B"))
         return out.astype(np.float64, copy=False)
 
     def close(self) -> None:

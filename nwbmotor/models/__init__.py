@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         endpoint_indices,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

@@ -46,8 +46,8 @@ from typing import Any
 
 import numpy as np
 
-from nwbmotor import _model_metrics as mm
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
+from nwbmotor.methods import _model_metrics as mm
 from nwbmotor.models._bptt import (
     CONNECTIONS,
     MODULES,

@@ -63,6 +63,10 @@ if TYPE_CHECKING:
         planted_learning,
         planted_session,
     )
+    from nwbmotor.testing._planted_inputs import (
+        planted_boutons,
+        planted_spines,
+    )
     from nwbmotor.testing._rig import (
         RigSessionTruth,
         bitcode_trace,
@@ -95,6 +99,7 @@ if TYPE_CHECKING:
         write_model_session_file,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
@@ -160,5 +165,8 @@ __getattr__, __dir__, __all__ = attach(
         # in-memory session views with planted truth, for the analyses (nwbmotor/testing/_planted.py)
         "planted_learning": "nwbmotor.testing._planted",
         "planted_session": "nwbmotor.testing._planted",
+        # planted input boutons and spine turnover (nwbmotor/testing/_planted_inputs.py)
+        "planted_boutons": "nwbmotor.testing._planted_inputs",
+        "planted_spines": "nwbmotor.testing._planted_inputs",
     },
 )

@@ -147,7 +147,7 @@ def raw_traces(
     """
     dff = np.asarray(dff, dtype=np.float64)
     n_rois, n_frames = dff.shape
-    b = rng.uniform(baseline[0], baseline[1], n_rois)[:, None]
+    b = np.asarray(rng.uniform(baseline[0], baseline[1], n_rois))[:, None]
     t = np.arange(n_frames) / frame_rate
     neuropil = 150.0 + 8.0 * np.sin(2 * np.pi * t / 90.0)[None, :] + rng.normal(0.0, 3.0, (n_rois, n_frames))
     F = b * (1.0 + dff + rng.normal(0.0, noise_sd, (n_rois, n_frames))) + neuropil_coefficient * neuropil

@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -175,7 +176,7 @@ def write_tiff_pages(
     desc_iter = iter(descriptions) if descriptions is not None else None
     with tifffile.TiffWriter(path, bigtiff=bigtiff) as tw:
         for page in pages:
-            kwargs = {}
+            kwargs: dict[str, Any] = {}
             if desc_iter is not None:
                 kwargs["description"] = next(desc_iter)
             tw.write(np.asarray(page), photometric="minisblack", contiguous=False, metadata=None, **kwargs)
@@ -267,7 +268,7 @@ def _matlab(value: object) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def si4_header(state: dict[str, object]) -> str:
+def si4_header(state: Mapping[str, object]) -> str:
     """The ``scanimage.SI4.<prop> = <value>`` lines of a ScanImage 4 ImageDescription.
 
     Examples

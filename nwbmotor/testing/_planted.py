@@ -106,19 +106,26 @@ def _lever(
     duration: float,
     rate: float,
     variability: float,
+    style: NDArray[np.float64] | None = None,
+    scale: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     tb = np.arange(int(duration * rate)) / rate
     lever = rng.normal(0.0, 0.002, tb.size)
-    for start, stop, _ in movements:
+    for k, (start, stop, _) in enumerate(movements):
         i0, i1 = np.searchsorted(tb, [start, stop])
         u = (tb[i0:i1] - start) / (stop - start)
         shape = np.sin(np.pi * u) ** 2
-        # a stereotyped press plus trial-specific sub-movements scaled by variability
+        # a stereotyped press plus trial-specific sub-movements scaled by variability;
+        # with a planted press style the first sub-movement is the style itself
+        first = rng.normal(0, 0.6)
+        if style is not None:
+            first = 0.6 * style[k]
         wobble = variability * (
-            rng.normal(0, 0.6) * np.sin(2 * np.pi * u)
+            first * np.sin(2 * np.pi * u)
             + rng.normal(0, 0.6) * np.sin(3 * np.pi * u) * np.sin(np.pi * u)
         )
-        lever[i0:i1] += 0.5 * (1 + variability * rng.normal(0, 0.3)) * shape + 0.6 * wobble
+        gain = 1.0 if scale is None else scale[k]
+        lever[i0:i1] += gain * (0.5 * (1 + variability * rng.normal(0, 0.3)) * shape + 0.6 * wobble)
     return tb, lever
 
 
@@ -185,6 +192,10 @@ def planted_session(
     n_light_epochs: int = 0,
     fraction_light_driven: float = 0.0,
     clustered: bool = False,
+    light_driven_cells: NDArray[np.integer] | None = None,
+    light_press_scale: float = 1.0,
+    ei_coupling: float | None = None,
+    press_coupling: float = 0.0,
     session_id: str = "planted",
     subject_id: str = "PLANT01",
 ) -> tuple[xr.Dataset, dict[str, Any]]:
@@ -227,6 +238,20 @@ def planted_session(
         Light epochs (1 s, on dim ``epoch``) and the fraction of units they drive.
     clustered : bool
         Place movement-related cells within 80 µm of one point (else uniformly).
+    light_driven_cells : ndarray, optional
+        Indices of the light-driven units (overrides ``fraction_light_driven``).
+    light_press_scale : float
+        Lever press amplitude on light (``opto``) trials relative to no-light ones (1).
+    ei_coupling : float in [0, 1], optional
+        Plant E/I coupling movement by movement: each movement gets a drive
+        d ~ U(0, 1); movement-related excitatory cells fire on it with probability
+        min(1, 2 · p_participate · d) and inhibitory cells with probability
+        ``ei_coupling`` · d + (1 − ``ei_coupling``) / 2, 0-300 ms after onset.
+        None (default) plants none of this.
+    press_coupling : float
+        Plant activity that follows the press: each movement gets a style
+        z ~ N(0, 1) that shapes its lever sub-movement and shifts the latency of every
+        movement-related cell by ``press_coupling`` · 0.15 s · z (0: none).
     session_id, subject_id : str
         Stored in ``attrs``.
 
@@ -295,7 +320,14 @@ def planted_session(
     else:
         light_on = np.zeros(0)
     light_driven = np.zeros(n_cells, bool)
-    light_driven[rng.permutation(n_cells)[: int(round(fraction_light_driven * n_cells))]] = True
+    light_pick = rng.permutation(n_cells)[: int(round(fraction_light_driven * n_cells))]
+    light_driven[light_pick if light_driven_cells is None else np.asarray(light_driven_cells, int)] = True
+    n_movs = len(movs)
+    drive = (
+        np.random.default_rng([seed, 41]).uniform(0.0, 1.0, n_movs) if ei_coupling is not None else None
+    )
+    style = np.random.default_rng([seed, 43]).normal(0.0, 1.0, n_movs) if press_coupling else None
+    ei_rng = np.random.default_rng([seed, 47])
 
     if latencies_s is None:
         latencies_s = rng.uniform(0.0, 0.6, n_cells)
@@ -313,10 +345,15 @@ def planted_session(
     for c in cells:
         times = [rng.uniform(0, duration, rng.poisson(baseline_rate_hz * duration))]
         if movement_related[c]:
-            fire = rng.random(len(movs)) < p_participate
+            p_fire = p_participate if drive is None or inhibitory[c] else np.minimum(1.0, 2 * p_participate * drive)
+            fire = rng.random(len(movs)) < p_fire
+            shift = 0.0 if style is None else press_coupling * 0.15 * style[fire]
             times.append(
-                movs[fire, 0] + latencies_s[c] + rng.normal(0, timing_jitter_s, fire.sum())
+                movs[fire, 0] + latencies_s[c] + shift + rng.normal(0, timing_jitter_s, fire.sum())
             )
+        if drive is not None and inhibitory[c] and n_movs:
+            on = ei_rng.random(n_movs) < ei_coupling * drive + (1 - ei_coupling) / 2
+            times.append(movs[on, 0] + ei_rng.uniform(0.0, 0.3, int(on.sum())))
         if quiescence_related[c]:
             cand = rng.uniform(0, duration, rng.poisson(quiescence_rate_hz * duration * 2))
             grid = np.minimum((cand * 100).astype(int), quiet_mask_t.size - 1)
@@ -356,7 +393,12 @@ def planted_session(
     else:
         xy = rng.uniform(0, 1, (n_cells, 2)) * _FIELD_UM
 
-    tb, lever = _lever(rng, movs, duration, lever_rate, lever_variability)
+    press_gain = None
+    if light_press_scale != 1.0 and n_movs:
+        trial_of = movs[:, 2].astype(int)
+        lit = np.asarray(trials["opto"], bool)
+        press_gain = np.where((trial_of >= 0) & lit[np.maximum(trial_of, 0)], light_press_scale, 1.0)
+    tb, lever = _lever(rng, movs, duration, lever_rate, lever_variability, style, press_gain)
     cell_type = np.where(inhibitory, "inhibitory", "excitatory")
     ds = xr.Dataset(
         data_vars={
@@ -412,6 +454,8 @@ def planted_session(
             float(lead.sum() / movement_related.sum()) if movement_related.any() else 0.0
         ),
         "lead_s": float(lead_s),
+        "movement_drive": drive,
+        "press_style": style,
     }
     return ds, truth
 

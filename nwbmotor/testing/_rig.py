@@ -304,7 +304,8 @@ def write_rig_session(
         cues.append(cue)
         iti = rng.uniform(*iti_range)
         iti_len.append(iti)
-        p_press = opto_press_probability if light is not None and light[i] else press_probability
+        p_press = (opto_press_probability if opto_press_probability is not None and light is not None and light[i]
+                   else press_probability)
         if rng.random() < p_press:
             press_of_trial[i] = len(onsets)
             onsets.append(cue + rng.uniform(0.15, 0.8))

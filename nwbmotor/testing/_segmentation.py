@@ -379,11 +379,11 @@ def write_suite2p_plane(
     probability = rng.uniform(0, 1, n_rois)
     iscell = np.column_stack([(probability > 0.3).astype(np.float64), probability])
     drawn = rng.random(n_rois) < fraction_inhibitory
-    inhibitory = drawn if inhibitory is None else np.asarray(inhibitory, dtype=bool).reshape(n_rois)
+    red_rois = drawn if inhibitory is None else np.asarray(inhibitory, dtype=bool).reshape(n_rois)
     red_probability = np.where(
-        inhibitory, rng.uniform(0.7, 1.0, n_rois), rng.uniform(0.0, 0.3, n_rois)
+        red_rois, rng.uniform(0.7, 1.0, n_rois), rng.uniform(0.0, 0.3, n_rois)
     )
-    red = np.column_stack([inhibitory.astype(np.float64), red_probability])
+    red = np.column_stack([red_rois.astype(np.float64), red_probability])
     ops = {
         "Ly": image_shape[0],
         "Lx": image_shape[1],
@@ -422,7 +422,7 @@ def write_suite2p_plane(
         "masks": session["masks"],
         "cell_ids": session["cell_ids"],
         "mean_image": session["mean_image"],
-        "cell_type": np.where(inhibitory, "inhibitory", "excitatory")
+        "cell_type": np.where(red_rois, "inhibitory", "excitatory")
         if redcell
         else np.full(n_rois, "unknown"),
     }

@@ -123,6 +123,9 @@ class LabSessionTruth:
         Whether the session has light trials (an ``optogenetics`` source).
     raw_folder, spec_path : Path
         Rendering (a).
+    image_shape : (int, int)
+    input_source : ndarray of str or None
+        Input-source label of each ROI, when planted.
     path : Path or None
         Rendering (b), once converted.
     """
@@ -149,6 +152,7 @@ class LabSessionTruth:
     raw_folder: Path
     spec_path: Path
     image_shape: tuple[int, int]
+    input_source: np.ndarray | None = None
     path: Path | None = None
     _dff: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
@@ -277,7 +281,7 @@ def write_lab_files(
     duration: float | None = None,
     frame_rate: float = 28.0,
     dispatcher: bool = True,
-    opto_fraction: float = 0.0,
+    opto_fraction: float = 0.2,
     subject_id: str = "AP071",
     session_id: str = "day01",
     session_start_time: str = "2014-03-01T10:00:00-08:00",
@@ -292,6 +296,7 @@ def write_lab_files(
     image_shape: tuple[int, int] | None = None,
     global_ids: Sequence[int] | None = None,
     invalid_rois: Sequence[int] = (),
+    input_sources: Sequence[str] | None = None,
 ) -> LabSessionTruth:
     """Plant one imaged lever-press session and write it as the lab's raw files with their spec.
 
@@ -311,7 +316,7 @@ def write_lab_files(
     dispatcher : bool, default True
         Include the Dispatcher file (trials); without it the session has the rig's
         acquisition only (lever, frame pulses, movements, no trials table).
-    opto_fraction : float, default 0
+    opto_fraction : float, default 0.2
         Fraction of light trials (an ``optogenetics`` source when > 0; light lowers the
         press probability to a third).
     subject_id, session_id, session_start_time : str
@@ -332,6 +337,9 @@ def write_lab_files(
     invalid_rois : sequence of int
         ROIs planted dead: their neuropil-corrected F is below 0, so the converter's
         dF/F baseline fails (``dff_valid`` False).
+    input_sources : sequence of str, optional
+        Input-source label per ROI (axonal boutons, e.g. ``"motor thalamus"``), given to
+        the Suite2p source as its ``input_source`` (the ROI table's column).
 
     Returns
     -------
@@ -364,6 +372,9 @@ def write_lab_files(
         )
     if global_ids is not None and len(global_ids) != n_rois:
         raise NwbMotorValueError(f"write_lab_files: global_ids has {len(global_ids)} values, expected n_rois={n_rois}")
+    if input_sources is not None and (len(input_sources) != n_rois or not all(str(v).strip() for v in input_sources)):
+        raise NwbMotorValueError(
+            f"write_lab_files: input_sources needs one non-empty label per ROI ({n_rois}), got {len(input_sources)}")
     bad = [i for i in invalid_rois if not 0 <= i < n_rois]
     if bad:
         raise NwbMotorValueError(f"write_lab_files: invalid_rois {bad} outside 0..{n_rois - 1}")
@@ -394,14 +405,15 @@ def write_lab_files(
     rendered = render_session(field, shuffle=False, seed=seed)
     plane = folder / "suite2p" / "plane0"
     written = write_suite2p_plane(plane, session=rendered, traces=traces, frame_rate=frame_rate,
-                                  inhibitory=cells["inhibitory"], seed=seed)
+                                  inhibitory=cells["inhibitory"].tolist(), seed=seed)
     gid = np.arange(n_rois, dtype=np.int64) if global_ids is None else np.asarray(global_ids, dtype=np.int64)
     registration = write_registration_table(folder / "registration.csv", {session_id: gid.tolist()})
     centroid = np.array([[np.sum(x * w) / np.sum(w), np.sum(y * w) / np.sum(w)]
                          for y, x, w in (tuple(np.asarray(a, np.float64) for a in m) for m in rendered["masks"])])
 
     sources: dict[str, Any] = {
-        "suite2p": {"folder_path": str(plane.relative_to(folder))},
+        "suite2p": {"folder_path": str(plane.relative_to(folder)),
+                    **({} if input_sources is None else {"input_source": [str(v) for v in input_sources]})},
         "registration": {"file_path": str(registration.relative_to(folder)), "session": session_id},
         "xsglog": {"folder_path": str(rig.folder.relative_to(folder))},
     }
@@ -436,7 +448,8 @@ def write_lab_files(
         iscell=np.asarray(written["iscell"][:, 0] > 0.5), valid=valid, centroid_px=centroid,
         movement_related=cells["movement"], quiescence_related=cells["quiescence"], latency=latency,
         rig=rig, dispatcher=dispatcher, opto=opto, raw_folder=folder, spec_path=spec_path,
-        image_shape=tuple(int(v) for v in image_shape),
+        image_shape=(int(image_shape[0]), int(image_shape[1])),
+        input_source=None if input_sources is None else np.asarray(input_sources, dtype=str),
     )
 
 
@@ -623,6 +636,7 @@ def expected_view(truth: LabSessionTruth) -> xr.Dataset:
         "excluded": ("unit", np.zeros(n_rois, bool), {"long_name": "excluded from analyses (filled or unhealthy cell)"}),
         "dff_valid": ("unit", truth.valid, {"long_name": "False when the dF/F baseline failed (NaN trace, "
                                                          ">= 95 % active frames)"}),
+        **({} if truth.input_source is None else {"input_source": ("unit", truth.input_source, {})}),
         "iscell": ("unit", truth.iscell, {"long_name": "Suite2p cell classifier label"}),
         "unit_x": ("unit", centroid[:, 0], {"units": "um", "long_name": "ROI centroid x"}),
         "unit_y": ("unit", centroid[:, 1], {"units": "um", "long_name": "ROI centroid y"}),
@@ -632,7 +646,7 @@ def expected_view(truth: LabSessionTruth) -> xr.Dataset:
     data: dict[str, Any] = {
         "activity": (("time", "unit"), truth.dff, {"units": "dF/F", "kind": "dff"}),
         "fluorescence": (("time", "unit"), truth.fluorescence, {"units": "a.u.", "kind": "fluorescence"}),
-        "behavior": (("time_behavior", "channel"), r.lever[:, None], {"units": "V"}),
+        "behavior": (("time_behavior", "channel"), truth.lever[:, None], {"units": "V"}),
     }
     s = {"units": "s"}
     if truth.dispatcher:
@@ -729,7 +743,7 @@ def _planted_amplitudes(truth: LabSessionTruth) -> np.ndarray:
     out = np.empty(r.movement_onsets.size)
     fs = r.sample_rate
     for i, (a, b) in enumerate(zip(r.movement_onsets, r.movement_offsets, strict=True)):
-        seg = r.lever[int(round(a * fs)): int(round(b * fs)) + 1]
+        seg = truth.lever[int(round(a * fs)): int(round(b * fs)) + 1]
         out[i] = float(np.max(np.abs(seg - seg[0]))) if seg.size else np.nan
     return out
 
@@ -809,12 +823,12 @@ def _compare_movements(actual: xr.Dataset, expected: xr.Dataset, problems: list[
         stray = [(round(float(a), 4), round(float(b), 4)) for a, b, ok in zip(on, off, inside, strict=True) if not ok]
         problems.append(f"movements: detections {stray} lie in no planted movement")
     found = match >= 0
-    j = match[found]
-    amp = np.abs(actual["movement_peak_amplitude"].values[j] - expected["movement_peak_amplitude"].values[found])
+    picked = match[found]
+    amp = np.abs(actual["movement_peak_amplitude"].values[picked] - expected["movement_peak_amplitude"].values[found])
     if amp.size and amp.max() > VIEW_TOLERANCES["movement_peak_amplitude"]:
         problems.append(f"movement_peak_amplitude: largest difference {amp.max():.3g} V of a matched movement")
     for name in ("movement_rewarded", "movement_cued", "movement_trial"):
-        a, e = actual[name].values[j], expected[name].values[found]
+        a, e = actual[name].values[picked], expected[name].values[found]
         if not np.array_equal(a, e):
             problems.append(f"{name}: matched movements differ: {a.tolist()} vs {e.tolist()}")
     if "movement_offset" in expected:  # each trial's rewarded movement: ends after its onset, within its press
@@ -845,18 +859,19 @@ def view_differences(actual: xr.Dataset, truth: LabSessionTruth) -> list[str]:
     """
     expected = expected_view(truth)
     problems: list[str] = []
-    if set(actual.variables) != set(expected.variables):
-        problems.append(f"variables only in the view: {sorted(set(actual.variables) - set(expected.variables))}; "
-                        f"only expected: {sorted(set(expected.variables) - set(actual.variables))}")
-    if set(actual.coords) != set(expected.coords):
-        problems.append(f"coords differ: {sorted(actual.coords)} vs {sorted(expected.coords)}")
+    a_vars, e_vars = {str(k) for k in actual.variables}, {str(k) for k in expected.variables}
+    if a_vars != e_vars:
+        problems.append(f"variables only in the view: {sorted(a_vars - e_vars)}; only expected: {sorted(e_vars - a_vars)}")
+    a_coords, e_coords = sorted(str(k) for k in actual.coords), sorted(str(k) for k in expected.coords)
+    if a_coords != e_coords:
+        problems.append(f"coords differ: {a_coords} vs {e_coords}")
     sizes = {k: v for k, v in actual.sizes.items() if k != "movement"}
     if sizes != {k: v for k, v in expected.sizes.items() if k != "movement"}:
         problems.append(f"sizes differ: {dict(actual.sizes)} vs {dict(expected.sizes)}")
     attrs = {k: v for k, v in actual.attrs.items() if k not in VOLATILE_ATTRS}
     if attrs != expected.attrs:
         problems.append(f"attrs differ: {attrs} vs {expected.attrs}")
-    for name in sorted(set(actual.variables) & set(expected.variables)):
+    for name in sorted(a_vars & e_vars):
         a, e = actual[name].variable, expected[name].variable
         if a.dims != e.dims:
             problems.append(f"{name}: dims {a.dims} vs {e.dims}")

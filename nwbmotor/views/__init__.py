@@ -26,7 +26,11 @@ if TYPE_CHECKING:
         align_units,
         open_sessions,
     )
+    from nwbmotor.views._spines import (
+        open_spine_table,
+    )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
@@ -35,5 +39,6 @@ __getattr__, __dir__, __all__ = attach(
         "map_sessions": "nwbmotor.views._scale",
         "open_session": "nwbmotor.views._session",
         "open_sessions": "nwbmotor.views._sessions",
+        "open_spine_table": "nwbmotor.views._spines",
     },
 )

@@ -116,7 +116,7 @@ def _classify(container_name: str, container_type: str, series_name: str) -> str
 
 
 def _candidates(f: Any) -> list[SeriesInfo]:
-    found = []
+    found: list[SeriesInfo] = []
     processing = f.get("processing")
     if processing is None:
         return found
@@ -141,7 +141,7 @@ def _candidates(f: Any) -> list[SeriesInfo]:
     return found
 
 
-def find_activity(f: Any, activity: str, series: str | None) -> SeriesInfo | None:
+def find_activity(f: Any, activity: str | None, series: str | None) -> SeriesInfo | None:
     """The series to present as ``activity``, or None when ``activity`` is None.
 
     Raises

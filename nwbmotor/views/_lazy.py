@@ -70,6 +70,7 @@ def _filters(dset: Any) -> list[int] | None:
     return codes
 
 
+_libdeflate: Any
 try:  # libdeflate (through imagecodecs, installed with tifffile) inflates 2-3x faster than zlib
     from imagecodecs import deflate_decode as _libdeflate
 except ImportError:  # pragma: no cover - zlib is always there
@@ -79,7 +80,7 @@ except ImportError:  # pragma: no cover - zlib is always there
 def _inflate(buf: bytes, nbytes: int) -> bytes:
     if _libdeflate is not None:
         try:
-            return _libdeflate(buf, out=nbytes)
+            return bytes(_libdeflate(buf, out=nbytes))
         except Exception:  # noqa: BLE001 - fall back to zlib, which names the problem if there is one
             pass
     return zlib.decompress(buf)
@@ -273,7 +274,8 @@ def read_rows(dset: Any, rows: np.ndarray, cols: Any, lock: Any = H5_LOCK) -> np
         block = data[srt[a:b] - t * ct]
         out[dest, c:d] = block[:, local_cols]
 
-    tasks = [(a, b, c, d) for a, b in zip(t_starts, t_stops, strict=True) for c, d in zip(u_starts, u_stops, strict=True)]
+    tasks = [(int(a), int(b), int(c), int(d)) for a, b in zip(t_starts, t_stops, strict=True)
+             for c, d in zip(u_starts, u_stops, strict=True)]
     if len(tasks) == 1:
         work(tasks[0])
     else:

@@ -88,7 +88,7 @@ def _combine(results: list[Result], paths: list[str], combine: str) -> Result | 
              for k, r in zip(keys, results, strict=True)}
         )
         return tree
-    stacked = []
+    stacked: list[Any] = []
     for (subject, session), key, r in zip(labels, keys, _same_float_labels(results), strict=True):
         r = r.copy()
         r.attrs = {k: v for k, v in r.attrs.items() if k not in ("subject_id", "session_id", "source_file")}

@@ -84,7 +84,7 @@ class ZarrGroup:
         except (KeyError, ValueError, TypeError):
             return default
 
-    def __getitem__(self, key: Any) -> ZarrGroup | ZarrArray:
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, dict):  # an hdmf-zarr object reference
             return self.root[key.get("value", key)["path"]]
         key = str(key)

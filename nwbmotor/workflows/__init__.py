@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         simulate,
     )
 
+__all__: list[str]
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {

@@ -24,6 +24,14 @@ MODULES = [
     "nwbmotor.analysis._spatial",
     "nwbmotor.analysis._opto",
     "nwbmotor.testing._planted",
+    "nwbmotor.analysis._stats",
+    "nwbmotor.analysis._ei",
+    "nwbmotor.analysis._spines",
+    "nwbmotor.analysis._template",
+    "nwbmotor.analysis._inputs",
+    "nwbmotor.analysis._opto_learning",
+    "nwbmotor.testing._planted_inputs",
+    "nwbmotor.views._spines",
 ]
 
 

@@ -8,7 +8,7 @@ import xarray as xr
 
 import nwbmotor.analysis as na
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor import _model_metrics as core
+from nwbmotor.methods import _model_metrics as core
 
 
 def _psth(rng: np.random.Generator, n_cond: int = 8, n_time: int = 30, n_unit: int = 12) -> np.ndarray:

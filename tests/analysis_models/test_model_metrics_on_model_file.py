@@ -15,8 +15,8 @@ import xarray as xr
 
 import nwbmotor
 import nwbmotor.analysis as na
-from nwbmotor import _model_metrics as core
 from nwbmotor.converters.model import write_model_session
+from nwbmotor.methods import _model_metrics as core
 from nwbmotor.models import ModelSession, run_modular_rnn
 from nwbmotor.testing import assert_valid_nwb
 

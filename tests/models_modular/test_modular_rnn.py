@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor import _model_metrics as mm
+from nwbmotor.methods import _model_metrics as mm
 from nwbmotor.models import (
     ModelSession,
     ModularRnnOptions,
