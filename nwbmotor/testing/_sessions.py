@@ -563,7 +563,8 @@ def write_lab_sessions(
     """Write several converted sessions of one mouse, ``sub-<id>/sub-<id>_ses-dayNN.nwb``, same cells.
 
     The ROIs keep their ``global_id`` across sessions (the same cells re-imaged; given
-    by each session's registration table). ``per_session`` plants change across days:
+    by each session's registration table); session ``k`` starts on 2014-03-(k+1) unless
+    ``session_start_time`` is given. ``per_session`` plants change across days:
     one mapping of :func:`write_lab_files` parameters per session, over ``**plant``
     (e.g. ``[{"fraction_movement_related": 0.2, "timing_jitter": 0.3}, ...]``). The raw
     files go to ``<folder>/raw/sub-<id>/dayNN``.
@@ -584,11 +585,11 @@ def write_lab_sessions(
     for k in range(n_sessions):
         session_id = f"day{k + 1:02d}"
         path = folder / f"sub-{subject_id}" / f"sub-{subject_id}_ses-{session_id}.nwb"
-        params = {**plant, **(per_session[k] if per_session is not None else {})}
+        params = {"session_start_time": f"2014-03-{k + 1:02d}T10:00:00-08:00", "seed": seed * 1000 + k,
+                  **plant, **(per_session[k] if per_session is not None else {})}
         out.append(write_lab_session(
             path, raw_folder=folder / "raw" / f"sub-{subject_id}" / session_id, subject_id=subject_id,
-            session_id=session_id, session_start_time=f"2014-03-{k + 1:02d}T10:00:00-08:00",
-            seed=seed * 1000 + k, overwrite=overwrite, **params))
+            session_id=session_id, overwrite=overwrite, **params))
     return out
 
 

@@ -58,7 +58,8 @@ def test_analyze_writes_the_panels_the_data_allow(tmp_path: Path) -> None:
     from nwbmotor.testing import write_lab_sessions
     from nwbmotor.workflows import analyze
 
-    write_lab_sessions(tmp_path / "nwb", n_sessions=3, n_rois=20, duration=90.0, seed=1)
+    write_lab_sessions(tmp_path / "nwb", n_sessions=3, n_rois=20, duration=90.0, seed=1,
+                       session_start_time="2014-03-01T10:00:00-08:00")  # one start date for all
     result = analyze([tmp_path / "nwb"], tmp_path / "report", n_shuffles=200, progress=False)
     page = result.report.read_text()
     for title in ("Learning", "Population similarity", "Optogenetics", "E/I balance", "Not computed"):

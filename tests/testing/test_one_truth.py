@@ -26,7 +26,8 @@ from nwbmotor.testing import (
 CASES = {
     # frame rate (period in whole lever samples or not), trials, Dispatcher, light
     "25Hz-dispatcher-light": {"frame_rate": 25.0, "n_trials": 8, "dispatcher": True, "opto_fraction": 0.4, "seed": 1},
-    "28Hz-dispatcher": {"frame_rate": 28.0, "n_trials": 6, "dispatcher": True, "opto_fraction": 0.0, "seed": 2},
+    "28Hz-dispatcher-boutons": {"frame_rate": 28.0, "n_trials": 6, "dispatcher": True, "opto_fraction": 0.0,
+                                "seed": 2, "input_sources": ["motor thalamus", "cortex"] * 4},
     "31.25Hz-rig-only": {"frame_rate": 31.25, "n_trials": 5, "dispatcher": False, "opto_fraction": 0.0, "seed": 3},
     "28Hz-rig-only-light": {"frame_rate": 28.0, "n_trials": 6, "dispatcher": False, "opto_fraction": 0.5, "seed": 2},
 }
@@ -87,6 +88,7 @@ def test_what_is_planted_is_in_the_expected_view(converted):
     assert ex["dff_valid"].values.tolist() == [i != 5 for i in range(truth.n_rois)]
     assert ("trial" in ex.dims) == truth.dispatcher
     assert ("epoch" in ex.dims) == truth.opto
+    assert ("input_source" in ex.coords) == (truth.input_source is not None)
     if truth.dispatcher:
         np.testing.assert_array_equal(ex["start_time"].values, truth.rig.start_times)
         np.testing.assert_allclose(ex["cue_time"].values, truth.rig.cue_times, atol=1e-9)
