@@ -81,8 +81,9 @@ VIEW_TOLERANCES: dict[str, float] = {
     # detected movement onsets against the planted ones (s); detections end at most this late
     "movement_onset": 0.02,
     "movement_offset": 0.05,
-    # detected peak amplitude against the planted one (V)
+    # detected peak amplitude against the planted one: 0.05 V plus 5 % of the planted amplitude
     "movement_peak_amplitude": 0.05,
+    "movement_peak_amplitude_relative": 0.05,
 }
 
 
@@ -825,9 +826,12 @@ def _compare_movements(actual: xr.Dataset, expected: xr.Dataset, problems: list[
         problems.append(f"movements: detections {stray} lie in no planted movement")
     found = match >= 0
     picked = match[found]
-    amp = np.abs(actual["movement_peak_amplitude"].values[picked] - expected["movement_peak_amplitude"].values[found])
-    if amp.size and amp.max() > VIEW_TOLERANCES["movement_peak_amplitude"]:
-        problems.append(f"movement_peak_amplitude: largest difference {amp.max():.3g} V of a matched movement")
+    planted_amp = expected["movement_peak_amplitude"].values[found]
+    amp = np.abs(actual["movement_peak_amplitude"].values[picked] - planted_amp)
+    limit = VIEW_TOLERANCES["movement_peak_amplitude"] + VIEW_TOLERANCES["movement_peak_amplitude_relative"] * planted_amp
+    if amp.size and (amp > limit).any():
+        problems.append(f"movement_peak_amplitude: matched movements {np.flatnonzero(amp > limit).tolist()} differ by "
+                        f"{amp[amp > limit].round(4).tolist()} V from the planted amplitude")
     for name in ("movement_rewarded", "movement_cued", "movement_trial"):
         a, e = actual[name].values[picked], expected[name].values[found]
         if not np.array_equal(a, e):
