@@ -1,7 +1,7 @@
 """One analysis over 20 session files with dask.distributed: 2 workers vs 1.
 
 Each session: 150 ROIs x 25,200 frames (15 min at 28 Hz, gzip chunks) plus lever and
-tables, written once by ``nwbmotor.testing.write_lab_session``. The analysis
+tables, converted once from planted raw lab files by ``nwbmotor.testing.write_lab_session``. The analysis
 (:func:`response_analysis`) opens the session on the worker, aligns dF/F to movement
 onset (-1 ... +3 s) and bootstraps the mean response of every unit over trials
 (500 resamples), returning a small (unit,) Dataset; ``map_sessions`` stacks the 20
@@ -53,7 +53,7 @@ def make_sessions(folder: Path, n: int) -> list[Path]:
         path = folder / f"sub-M{k % 4:02d}" / f"sub-M{k % 4:02d}_ses-day{k // 4 + 1:02d}.nwb"
         if not path.exists():
             write_lab_session(path, subject_id=f"M{k % 4:02d}", session_id=f"day{k // 4 + 1:02d}", n_rois=150,
-                              duration=900.0, seed=k, fraction_opto=0.0)
+                              duration=900.0, seed=k)
         paths.append(path)
     return paths
 

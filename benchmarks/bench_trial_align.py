@@ -36,7 +36,7 @@ def make_file(folder: Path) -> Path:
     path = folder / "bench_trial_align.nwb"
     if not path.exists():
         t = time.perf_counter()
-        write_lab_session(path, n_rois=N_ROIS, duration=N_FRAMES / RATE, frame_rate=RATE, seed=1, fraction_opto=0.0)
+        write_lab_session(path, n_rois=N_ROIS, duration=N_FRAMES / RATE, frame_rate=RATE, seed=1)
         print(f"wrote {path} in {time.perf_counter() - t:.1f} s")
     return path
 

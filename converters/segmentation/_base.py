@@ -64,15 +64,24 @@ class SegmentationInterfaceBase(BaseDataInterface):
         self,
         *,
         cell_types: str | os.PathLike[str] | None,
-        input_source: str | None,
+        input_source: str | list[str] | None,
         plane_segmentation_name: str,
         imaging_plane_name: str | None,
     ) -> None:
-        if input_source is not None and (
+        if isinstance(input_source, (list, tuple)):  # one label per ROI (boutons of several sources)
+            if len(input_source) != self.n_rois() or not all(
+                    isinstance(v, str) and v.strip() for v in input_source):
+                raise NwbMotorValueError(
+                    f"{self._source_path()}: input_source as a list needs one non-empty string per ROI "
+                    f"({self.n_rois()}), got {len(input_source)} value(s)"
+                )
+            input_source = list(input_source)
+        elif input_source is not None and (
             not isinstance(input_source, str) or not input_source.strip()
         ):
             raise NwbMotorValueError(
-                f"input_source must be a non-empty string (e.g. 'motor thalamus'), got {input_source!r}"
+                f"input_source must be a non-empty string (e.g. 'motor thalamus') or one per ROI, "
+                f"got {input_source!r}"
             )
         if not plane_segmentation_name.startswith("PlaneSegmentation"):
             raise NwbMotorValueError(
@@ -112,6 +121,7 @@ class SegmentationInterfaceBase(BaseDataInterface):
 
         movie = provider(interfaces, "movie", needed_by=self._source_path())
         if movie is None:
+            self._frame_times = self._frame_pulses(interfaces)
             return
         kind = next(k for k, i in interfaces.items() if i is movie)
         frame_shape = _movie_frame_shape(movie)
@@ -262,7 +272,9 @@ class SegmentationInterfaceBase(BaseDataInterface):
 
     def _common_columns(self, metadata: Mapping[str, Any]) -> dict[str, Any]:
         columns: dict[str, Any] = {}
-        if self.input_source is not None:
+        if isinstance(self.input_source, list):
+            columns["input_source"] = list(self.input_source)
+        elif self.input_source is not None:
             columns["input_source"] = [self.input_source] * self.n_rois()
         if self._registration is not None:
             columns["global_id"] = self._registration.global_ids(self, metadata)

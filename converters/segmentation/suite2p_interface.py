@@ -59,9 +59,10 @@ class Suite2pInterface(SegmentationInterfaceBase):
         Frames per second; default ``ops['fs']``.
     cell_types : str or PathLike, optional
         CSV of (roi, cell_type) with roi the 0-based ROI index.
-    input_source : str, optional
+    input_source : str or list of str, optional
         Value of an ``input_source`` column for every ROI (bouton imaging: e.g.
-        'motor thalamus').
+        'motor thalamus'), or one value per ROI when boutons of several sources share
+        the plane.
     neuropil_coefficient : float, optional
         Default ``ops['neucoeff']`` or 0.7.
     dff_preset : str, default "nwbmotor"
@@ -93,7 +94,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
         *,
         frame_rate: float | None = None,
         cell_types: FilePath | None = None,
-        input_source: str | None = None,
+        input_source: str | list[str] | None = None,
         neuropil_coefficient: float | None = None,
         dff_preset: str = "nwbmotor",
         plane_segmentation_name: str = "PlaneSegmentation",

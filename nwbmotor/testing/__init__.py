@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from nwbmotor.sharing._inspect import (
         assert_valid_nwb,
     )
+    from nwbmotor.testing._calcium import (
+        gcamp_kernel,
+        gcamp_trace,
+        raw_traces,
+    )
     from nwbmotor.testing._demo import (
         DemoDataset,
         DemoSessionTruth,
@@ -60,7 +65,6 @@ if TYPE_CHECKING:
         mock_nwbfile,
     )
     from nwbmotor.testing._planted import (
-        gcamp_trace,
         planted_learning,
         planted_session,
     )
@@ -92,9 +96,14 @@ if TYPE_CHECKING:
         write_suite2p_plane,
     )
     from nwbmotor.testing._sessions import (
+        VIEW_TOLERANCES,
         LabSessionTruth,
-        simulate_lab_session,
+        assert_view_matches,
+        convert_lab_files,
+        expected_view,
         simulate_model_session,
+        view_differences,
+        write_lab_files,
         write_lab_session,
         write_lab_sessions,
         write_model_session_file,
@@ -147,16 +156,24 @@ __getattr__, __dir__, __all__ = attach(
         "DemoDataset": "nwbmotor.testing._demo",
         "DemoSessionTruth": "nwbmotor.testing._demo",
         "write_demo_dataset": "nwbmotor.testing._demo",
-        # whole sessions as NWB files, for the views and analyses (nwbmotor/testing/_sessions.py)
+        # one planted lab session: raw lab files, NWB by the converters, the expected view (_sessions.py)
+        "VIEW_TOLERANCES": "nwbmotor.testing._sessions",
         "LabSessionTruth": "nwbmotor.testing._sessions",
-        "simulate_lab_session": "nwbmotor.testing._sessions",
+        "assert_view_matches": "nwbmotor.testing._sessions",
+        "view_differences": "nwbmotor.testing._sessions",
+        "convert_lab_files": "nwbmotor.testing._sessions",
+        "expected_view": "nwbmotor.testing._sessions",
         "simulate_model_session": "nwbmotor.testing._sessions",
         "write_foreign_ophys_session": "nwbmotor.testing._foreign",
+        "write_lab_files": "nwbmotor.testing._sessions",
         "write_lab_session": "nwbmotor.testing._sessions",
         "write_lab_sessions": "nwbmotor.testing._sessions",
         "write_model_session_file": "nwbmotor.testing._sessions",
+        # the one calcium model: GCaMP transients, Suite2p-like raw traces (nwbmotor/testing/_calcium.py)
+        "gcamp_kernel": "nwbmotor.testing._calcium",
+        "gcamp_trace": "nwbmotor.testing._calcium",
+        "raw_traces": "nwbmotor.testing._calcium",
         # in-memory session views with planted truth, for the analyses (nwbmotor/testing/_planted.py)
-        "gcamp_trace": "nwbmotor.testing._planted",
         "planted_learning": "nwbmotor.testing._planted",
         "planted_session": "nwbmotor.testing._planted",
         # planted input boutons and spine turnover (nwbmotor/testing/_planted_inputs.py)

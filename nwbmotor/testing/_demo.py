@@ -61,9 +61,9 @@ class DemoDataset:
 
 
 def _kernel(rate: float) -> NDArray[np.float64]:
-    t = np.arange(int(5 * _DECAY_S * rate)) / rate
-    k = (1 - np.exp(-t / _RISE_S)) * np.exp(-t / _DECAY_S)
-    return k / k.max()
+    from nwbmotor.testing._calcium import gcamp_kernel
+
+    return gcamp_kernel(rate, rise_s=_RISE_S, decay_s=_DECAY_S, length_s=5 * _DECAY_S)
 
 
 def _traces(

@@ -8,12 +8,12 @@ adds (no cell types, no global ids, no grid spacing, no chunking or compression)
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
-from nwbmotor.testing._sessions import _gcamp, _imaging_plane
+from nwbmotor.testing._calcium import gcamp_kernel
 
 __all__ = ["write_foreign_ophys_session"]
 
@@ -67,7 +67,9 @@ def write_foreign_ophys_session(
 
     rng = np.random.default_rng(seed)
     spikes = (rng.random((n_frames, n_rois)) < 0.3 / frame_rate) * 1.0
-    dff = (_gcamp(spikes, frame_rate) + rng.normal(0, 0.05, (n_frames, n_rois))).astype(np.float32)
+    kernel = gcamp_kernel(frame_rate)
+    clean = np.stack([np.convolve(spikes[:, i], kernel)[:n_frames] for i in range(n_rois)], axis=1)
+    dff = (clean + rng.normal(0, 0.05, (n_frames, n_rois))).astype(np.float32)
     fluo = (300.0 * (1 + dff)).astype(np.float32)
     deconv = np.clip(np.diff(dff, axis=0, prepend=0), 0, None).astype(np.float32)
     timestamps = np.arange(n_frames) / frame_rate
@@ -76,7 +78,7 @@ def write_foreign_ophys_session(
     centroid = rng.uniform(8, 56, (n_rois, 2))
 
     nwbfile = mock_nwbfile(subject_id="foreign01", session_id="s1")
-    plane = _imaging_plane(nwbfile, frame_rate, grid_spacing=False)
+    plane = _imaging_plane(nwbfile, frame_rate)
     ophys = nwbfile.create_processing_module(name="ophys", description="optical physiology processed data")
     seg = ImageSegmentation()
     ophys.add(seg)
@@ -120,3 +122,16 @@ def write_foreign_ophys_session(
         io.write(nwbfile)
     return {"dff": dff, "fluorescence": fluo, "deconvolved": deconv, "timestamps": timestamps,
             "start_time": starts, "stop_time": starts + 2.5, "cue_time": starts + 0.5, "centroid_px": centroid_px}
+
+
+def _imaging_plane(nwbfile: Any, frame_rate: float) -> Any:
+    """An imaging plane without a grid spacing (other tools often leave it out)."""
+    from pynwb.ophys import OpticalChannel
+
+    device = nwbfile.create_device(name="Microscope", description="Two-photon microscope (resonant scanning).")
+    channel = OpticalChannel(name="Green", description="GCaMP emission, PMT channel 1.", emission_lambda=510.0)
+    return nwbfile.create_imaging_plane(
+        name="ImagingPlane", optical_channel=channel, description="Layer 2/3 of the caudal forelimb area.",
+        device=device, excitation_lambda=925.0, imaging_rate=float(frame_rate), indicator="GCaMP6f",
+        location="MOp",
+    )

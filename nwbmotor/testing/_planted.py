@@ -10,7 +10,8 @@ of the same cells in which learning is planted: the movement-related population
 expands then refines, movement-locked activity and lever trajectories become more
 reproducible, reaction times shorten.
 
-Calcium transients are GCaMP-like: rise time constant 50 ms (peak 2-4 frames after
+Calcium transients are the generators' one GCaMP model (:mod:`nwbmotor.testing._calcium`):
+rise time constant 50 ms (peak 2-4 frames after
 onset), decay 0.5-1 s, amplitudes log-normal (median 1.2 dF/F, sd 0.35 in log units)
 on white noise of 0.08 dF/F unless told otherwise: a well-imaged GCaMP6 cell, where
 single events are 8-30 noise sd tall.
@@ -25,59 +26,11 @@ import xarray as xr
 from numpy.typing import NDArray
 
 from nwbmotor._errors import NwbMotorValueError
+from nwbmotor.testing._calcium import gcamp_trace
 
 __all__ = ["planted_session", "planted_learning", "gcamp_trace"]
 
 _FIELD_UM = (470.0, 500.0)
-
-
-def gcamp_trace(
-    onsets_s: NDArray[np.floating],
-    amplitudes: NDArray[np.floating],
-    n_frames: int,
-    frame_rate: float,
-    *,
-    rise_s: float = 0.05,
-    decay_s: float = 0.7,
-) -> NDArray[np.float64]:
-    """Noise-free dF/F of GCaMP transients at the given onsets.
-
-    Parameters
-    ----------
-    onsets_s : ndarray of shape (n_events,)
-        Transient onset times in seconds (time 0 is frame 0).
-    amplitudes : ndarray of shape (n_events,)
-        Peak dF/F of each transient.
-    n_frames : int
-        Trace length in frames.
-    frame_rate : float
-        Frames per second.
-    rise_s, decay_s : float
-        Rise and decay time constants in seconds.
-
-    Returns
-    -------
-    ndarray of shape (n_frames,)
-
-    Examples
-    --------
-    >>> tr = gcamp_trace(np.array([1.0]), np.array([0.8]), 100, 28.0)
-    >>> bool(abs(tr.max() - 0.8) < 0.01), int(tr.argmax()) - 28 in (2, 3, 4)
-    (True, True)
-    """
-    t = np.arange(n_frames) / frame_rate
-    out = np.zeros(n_frames)
-    tk = np.arange(0.0, 8 * decay_s, 1.0 / (frame_rate * 20))
-    kern = (1 - np.exp(-tk / rise_s)) * np.exp(-tk / decay_s)
-    peak = kern.max()
-    for onset, amp in zip(np.asarray(onsets_s), np.asarray(amplitudes)):
-        first = int(np.ceil(onset * frame_rate))
-        last = min(n_frames, int(np.ceil((onset + 8 * decay_s) * frame_rate)))
-        if last <= max(first, 0):
-            continue
-        dt = t[max(first, 0) : last] - onset
-        out[max(first, 0) : last] += amp * (1 - np.exp(-dt / rise_s)) * np.exp(-dt / decay_s) / peak
-    return out
 
 
 def _refractory(times: NDArray[np.float64], gap: float) -> NDArray[np.float64]:

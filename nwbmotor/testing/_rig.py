@@ -66,6 +66,9 @@ class RigSessionTruth:
         ``session = offset + slope * dispatcher`` is the true clock relation.
     file_start_times : ndarray
         Session time of the first sample of each acquisition file.
+    lever : ndarray, optional
+        The lever trace as written (volts, all samples in order), from
+        :func:`~nwbmotor.testing.synthesize_lever_trace`.
     """
 
     folder: Path
@@ -97,6 +100,7 @@ class RigSessionTruth:
     slope: float
     offset: float
     file_start_times: NDArray[np.float64]
+    lever: NDArray[np.float64] | None = None
 
     @property
     def drift_ppm(self) -> float:
@@ -495,4 +499,5 @@ def write_rig_session(
         slope=slope,
         offset=offset - shift,
         file_start_times=file_starts,
+        lever=lever if kind == "xsglog" else np.concatenate([lever[a:b] for a, b in pieces]),
     )

@@ -249,6 +249,9 @@ def simulate_calcium_traces(
 ) -> dict[str, np.ndarray]:
     """Raw-looking Suite2p traces: GCaMP transients on a baseline, neuropil, deconvolution.
 
+    Events are Poisson on frames (``event_rate`` per s); each is the generators' one
+    GCaMP transient (:func:`nwbmotor.testing.gcamp_kernel`, decay ``tau``).
+
     Returns
     -------
     dict
@@ -261,10 +264,12 @@ def simulate_calcium_traces(
     >>> tr["F"].shape, tr["F"].dtype
     ((3, 100), dtype('float32'))
     """
+    from nwbmotor.testing._calcium import gcamp_kernel
+
     rng = np.random.default_rng(seed)
     events = rng.random((n_rois, n_frames)) < event_rate / frame_rate
     amplitude = events * rng.uniform(0.3, 1.5, (n_rois, n_frames))
-    kernel = np.exp(-np.arange(int(5 * tau * frame_rate)) / (tau * frame_rate))
+    kernel = gcamp_kernel(frame_rate, decay_s=tau)
     dff = (
         np.stack([np.convolve(a, kernel)[:n_frames] for a in amplitude])
         if n_rois
@@ -298,6 +303,7 @@ def write_suite2p_plane(
     fraction_inhibitory: float = 0.2,
     session: Mapping[str, Any] | None = None,
     traces: Mapping[str, np.ndarray] | None = None,
+    inhibitory: Sequence[bool] | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Write a Suite2p plane folder (``F.npy``, ``Fneu.npy``, ``spks.npy``, ``iscell.npy``,
@@ -317,6 +323,8 @@ def write_suite2p_plane(
     traces : dict, optional
         ``F``, ``Fneu`` and ``spks`` arrays (n_rois, n_frames) to write instead of
         simulated ones (``n_frames`` is then taken from them).
+    inhibitory : sequence of bool, optional
+        Which ROIs are red (inhibitory); default drawn with ``fraction_inhibitory``.
     seed : int
 
     Returns
@@ -370,11 +378,12 @@ def write_suite2p_plane(
         }
     probability = rng.uniform(0, 1, n_rois)
     iscell = np.column_stack([(probability > 0.3).astype(np.float64), probability])
-    inhibitory = rng.random(n_rois) < fraction_inhibitory
+    drawn = rng.random(n_rois) < fraction_inhibitory
+    red_rois = drawn if inhibitory is None else np.asarray(inhibitory, dtype=bool).reshape(n_rois)
     red_probability = np.where(
-        inhibitory, rng.uniform(0.7, 1.0, n_rois), rng.uniform(0.0, 0.3, n_rois)
+        red_rois, rng.uniform(0.7, 1.0, n_rois), rng.uniform(0.0, 0.3, n_rois)
     )
-    red = np.column_stack([inhibitory.astype(np.float64), red_probability])
+    red = np.column_stack([red_rois.astype(np.float64), red_probability])
     ops = {
         "Ly": image_shape[0],
         "Lx": image_shape[1],
@@ -413,7 +422,7 @@ def write_suite2p_plane(
         "masks": session["masks"],
         "cell_ids": session["cell_ids"],
         "mean_image": session["mean_image"],
-        "cell_type": np.where(inhibitory, "inhibitory", "excitatory")
+        "cell_type": np.where(red_rois, "inhibitory", "excitatory")
         if redcell
         else np.full(n_rois, "unknown"),
     }

@@ -48,6 +48,34 @@ def _label(result: Result, path: str) -> tuple[str, str]:
     return subject, session
 
 
+def _same_float_labels(results: list[Result]) -> list[Result]:
+    """Give float index labels that agree to within float noise the first result's values.
+
+    Each session has its own clock: two sessions imaged at a nominal 28 Hz have frame
+    intervals that differ in the fifth digit, so labels such as ``rel_time`` (multiples
+    of the session's frame interval) differ by microseconds and an outer join would
+    interleave them, NaN in every other row. Labels of one size that differ by less
+    than 0.1 % of their spacing are the same position and take the first session's values.
+    """
+    if len(results) < 2:
+        return results
+    out = list(results)
+    first = results[0]
+    for dim, index in first.indexes.items():
+        ref = np.asarray(index.values)
+        if ref.dtype.kind != "f" or ref.ndim != 1 or ref.size < 2:
+            continue
+        step = float(np.median(np.abs(np.diff(ref))))
+        for k, r in enumerate(out[1:], start=1):
+            if dim not in r.indexes:
+                continue
+            other = np.asarray(r.indexes[dim].values)
+            if other.shape == ref.shape and other.dtype.kind == "f" and not np.array_equal(other, ref) and (
+                    np.max(np.abs(other - ref)) <= 1e-3 * step):
+                out[k] = r.assign_coords({dim: (dim, ref, r[dim].attrs)})
+    return out
+
+
 def _combine(results: list[Result], paths: list[str], combine: str) -> Result | xr.DataTree:
     labels = [_label(r, p) for r, p in zip(results, paths, strict=True)]
     keys = [f"{s}/{e}" for s, e in labels]
@@ -61,7 +89,7 @@ def _combine(results: list[Result], paths: list[str], combine: str) -> Result | 
         )
         return tree
     stacked: list[Any] = []
-    for (subject, session), key, r in zip(labels, keys, results, strict=True):
+    for (subject, session), key, r in zip(labels, keys, _same_float_labels(results), strict=True):
         r = r.copy()
         r.attrs = {k: v for k, v in r.attrs.items() if k not in ("subject_id", "session_id", "source_file")}
         stacked.append(r.expand_dims(session=[key]).assign_coords(
@@ -113,7 +141,8 @@ def map_sessions(
     combine : {"concat", "tree"}
         "concat": stack along a new ``session`` dim (label ``"<subject>/<session>"``, with
         coords ``subject_id``, ``session_id``, ``source_file``; indexes joined outer, NaN
-        where a session lacks a label). "tree": a DataTree ``/<subject>/<session>``.
+        where a session lacks a label; float labels of one size that agree within 0.1 % of
+        their spacing, such as ``rel_time`` of sessions on slightly different clocks, are one). "tree": a DataTree ``/<subject>/<session>``.
     progress : bool
         Show a progress bar (tqdm) as sessions finish.
 
@@ -134,7 +163,7 @@ def map_sessions(
     --------
     >>> import tempfile
     >>> from nwbmotor.testing import write_lab_sessions
-    >>> truths = write_lab_sessions(tempfile.mkdtemp(), n_sessions=2, n_rois=4, duration=40.0)
+    >>> truths = write_lab_sessions(tempfile.mkdtemp(), n_sessions=2, n_rois=4, n_trials=3)
     >>> def n_rewarded(ds):
     ...     return ds.rewarded.sum().rename("n_rewarded")
     >>> out = map_sessions(n_rewarded, [t.path for t in truths], n_workers=1)

@@ -76,7 +76,7 @@ def open_sessions(
     --------
     >>> import tempfile
     >>> from nwbmotor.testing import write_lab_sessions
-    >>> truths = write_lab_sessions(tempfile.mkdtemp(), n_sessions=2, n_rois=4, duration=40.0)
+    >>> truths = write_lab_sessions(tempfile.mkdtemp(), n_sessions=2, n_rois=4, n_trials=3)
     >>> tree = open_sessions([t.path for t in truths])
     >>> sorted(tree["AP071"].children)
     ['day01', 'day02']

@@ -14,7 +14,7 @@ from nwbmotor.testing import assert_valid_nwb, write_lab_session
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> tuple[xr.Dataset, object]:
     path = tmp_path_factory.mktemp("lab") / "sub-AP071_ses-day01.nwb"
-    truth = write_lab_session(path, n_rois=40, duration=300.0, seed=1)
+    truth = write_lab_session(path, n_rois=40, n_trials=36, opto_fraction=0.2, seed=1)
     assert_valid_nwb(path)
     return open_session(path), truth
 

@@ -303,7 +303,7 @@ def test_generator_lead_parameters_are_checked() -> None:
 
 def test_runs_on_a_lazy_view_of_an_nwb_file(tmp_path: Path) -> None:
     path = tmp_path / "sub-AP071_ses-day01.nwb"
-    write_lab_session(path, n_rois=30, duration=200.0, seed=2)
+    write_lab_session(path, n_rois=30, n_trials=24, seed=2)
     assert_valid_nwb(path)
     ds = open_session(path)
     cls = classify_movement_related(ds, n_shuffles=1000)

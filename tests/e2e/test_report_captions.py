@@ -58,7 +58,8 @@ def test_analyze_writes_the_panels_the_data_allow(tmp_path: Path) -> None:
     from nwbmotor.testing import write_lab_sessions
     from nwbmotor.workflows import analyze
 
-    write_lab_sessions(tmp_path / "nwb", n_sessions=3, n_rois=20, duration=90.0, seed=1)
+    write_lab_sessions(tmp_path / "nwb", n_sessions=3, n_rois=20, duration=90.0, seed=1,
+                       session_start_time="2014-03-01T10:00:00-08:00")  # one start date for all
     result = analyze([tmp_path / "nwb"], tmp_path / "report", n_shuffles=200, progress=False)
     page = result.report.read_text()
     for title in ("Learning", "Population similarity", "Optogenetics", "E/I balance", "Not computed"):
@@ -76,16 +77,16 @@ def test_analyze_writes_the_panels_the_data_allow(tmp_path: Path) -> None:
 
 def test_bouton_analyses_and_panel_on_files_with_two_input_sources(tmp_path: Path) -> None:
     from nwbmotor import analysis as an
-    from nwbmotor.testing import simulate_lab_session, write_lab_session
+    from nwbmotor.testing import write_lab_session
     from nwbmotor.views import open_session
     from nwbmotor.workflows import analyze
 
     labels = np.where(np.arange(30) % 2 == 0, "motor thalamus", "cortex")
     paths, truths = [], []
     for k in range(2):
-        truth = simulate_lab_session(n_rois=30, duration=120.0, seed=20 + k, session_id=f"day0{k + 1}",
-                                     fraction_inhibitory=0.0, fraction_excluded=0.0, input_sources=labels)
-        paths.append(write_lab_session(tmp_path / "nwb" / f"b{k}.nwb", truth=truth).path)
+        truth = write_lab_session(tmp_path / "nwb" / f"b{k}.nwb", n_rois=30, duration=120.0, seed=20 + k,
+                                  session_id=f"day0{k + 1}", fraction_inhibitory=0.0, input_sources=labels)
+        paths.append(truth.path)
         truths.append(truth)
     ds = open_session(paths[0]).load()
     assert sorted(set(ds.input_source.values.tolist())) == ["cortex", "motor thalamus"]

@@ -1,4 +1,8 @@
-"""Session files for the view tests, written once per test session by the public generators."""
+"""Session files for the view tests, written once per test session by the public generators.
+
+The lab session is planted, written as the lab's raw files and converted by nwbmotor's
+own converters (``nwbmotor.testing.write_lab_session``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,6 @@ import pytest
 
 from nwbmotor.testing import (
     LabSessionTruth,
-    simulate_lab_session,
     write_foreign_ophys_session,
     write_lab_session,
     write_model_session_file,
@@ -17,10 +20,9 @@ from nwbmotor.testing import (
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> LabSessionTruth:
-    """A 24-ROI, 90 s lab session with dF/F, fluorescence and deconvolved traces; ROI 3 has a NaN stretch."""
+    """A 24-ROI, 12-trial (~90 s) converted lab session with light trials; ROI 3 is dead (dF/F invalid)."""
     path = tmp_path_factory.mktemp("lab") / "sub-AP071_ses-day01.nwb"
-    truth = simulate_lab_session(n_rois=24, duration=90.0, seed=3, nan_rois=(3,), fraction_opto=0.4)
-    return write_lab_session(path, truth=truth, activity=("dff", "fluorescence", "deconvolved"))
+    return write_lab_session(path, n_rois=24, n_trials=12, seed=3, invalid_rois=(3,), opto_fraction=0.4)
 
 
 @pytest.fixture(scope="session")

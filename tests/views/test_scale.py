@@ -34,7 +34,7 @@ def client():
 @pytest.fixture(scope="module")
 def sessions(tmp_path_factory):
     folder = tmp_path_factory.mktemp("scale")
-    return [write_lab_session(folder / f"s{k}.nwb", session_id=f"day0{k + 1}", n_rois=5, duration=30.0, seed=k)
+    return [write_lab_session(folder / f"s{k}.nwb", session_id=f"day0{k + 1}", n_rois=5, n_trials=3, seed=k)
             for k in range(2)]
 
 

@@ -9,7 +9,7 @@ import xarray as xr
 
 import nwbmotor
 from nwbmotor import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor.testing import assert_valid_nwb, write_lab_session
+from nwbmotor.testing import VIEW_TOLERANCES, assert_valid_nwb, write_lab_files, write_lab_session
 from nwbmotor.views import NwbMotorBackendEntrypoint, _lazy, open_session
 
 DFF = "processing/ophys/DfOverF/RoiResponseSeries/data"
@@ -37,18 +37,23 @@ def test_lab_view_has_the_design_vocabulary(lab):
     assert ds["activity"].attrs["units"] == "dF/F"
     assert ds["time"].attrs["units"] == "s"
     assert ds.channel.values.tolist() == ["lever"]
-    assert ds["behavior"].attrs["units"] == "volts"
+    assert ds["behavior"].attrs["units"] == "V"
+    assert "fluorescence" in ds and ds["fluorescence"].dims == ("time", "unit")
 
 
 def test_lab_view_values_match_planted_truth(lab):
     ds = open_session(lab.path)
-    np.testing.assert_array_equal(ds["activity"].values, lab.dff)
-    np.testing.assert_allclose(ds["time"].values, lab.frame_times)
+    np.testing.assert_allclose(ds["activity"].values, lab.dff, rtol=0, atol=VIEW_TOLERANCES["dff"])
+    np.testing.assert_array_equal(ds["fluorescence"].values, lab.fluorescence)
+    np.testing.assert_allclose(ds["time"].values, lab.frame_times, rtol=0, atol=VIEW_TOLERANCES["frame_time"])
     np.testing.assert_array_equal(ds["behavior"].values[:, 0], lab.lever)
-    np.testing.assert_array_equal(ds["cue_time"].values, lab.trials["cue_time"])
+    tol = VIEW_TOLERANCES["dispatcher_time"]
+    np.testing.assert_allclose(ds["cue_time"].values, lab.trials["cue_time"], rtol=0, atol=tol)
     np.testing.assert_array_equal(ds["rewarded"].values, lab.trials["rewarded"])
-    np.testing.assert_array_equal(ds["movement_start_time"].values, lab.movements["start_time"])
-    np.testing.assert_array_equal(ds["epoch_start_time"].values, lab.opto_epochs["start_time"])
+    np.testing.assert_allclose(ds["movement_start_time"].values, lab.rig.movement_onsets, rtol=0,
+                               atol=VIEW_TOLERANCES["movement_onset"])
+    lit = lab.rig.opto
+    np.testing.assert_allclose(ds["epoch_start_time"].values, lab.rig.opto_on[lit, 0], rtol=0, atol=tol)
     assert ds["rewarded"].dtype == bool
 
 
@@ -56,16 +61,16 @@ def test_unit_coordinates_match_planted_truth(lab):
     ds = open_session(lab.path)
     assert ds["cell_type"].values.tolist() == lab.cell_type.tolist()
     np.testing.assert_array_equal(ds["global_id"].values, lab.global_id)
-    np.testing.assert_array_equal(ds["excluded"].values, lab.excluded)
-    # the planted NaN trace (ROI 3) is flagged by the file's dff_valid column
+    assert not ds["excluded"].values.any()  # Suite2p has no exclusion labels
+    # the planted dead ROI (3) is flagged by the file's dff_valid column
     assert np.flatnonzero(~ds["dff_valid"].values).tolist() == [3]
     np.testing.assert_array_equal(ds["unit_id"].values, lab.roi_ids)
     assert set(ds["source"].values) == {"imaging"}
     assert set(ds["region"].values) == {"MOp"}
-    # disc masks centred on the rounded planted pixel: centroids within half a pixel (~0.5 um)
+    # weighted mask centroids, in um on the converter's default field of view
     assert ds["unit_x"].attrs["units"] == "um"
-    np.testing.assert_allclose(ds["unit_x"].values, lab.centroid_um[:, 0], atol=0.5)
-    np.testing.assert_allclose(ds["unit_y"].values, lab.centroid_um[:, 1], atol=0.5)
+    np.testing.assert_allclose(ds["unit_x"].values, lab.centroid_um[:, 0], atol=1e-9)
+    np.testing.assert_allclose(ds["unit_y"].values, lab.centroid_um[:, 1], atol=1e-9)
 
 
 @pytest.mark.parametrize(("activity", "expected"), [("fluorescence", "fluorescence"), ("deconvolved", "deconvolved")])
@@ -128,7 +133,9 @@ def test_partial_reads_read_only_what_is_asked(lab, monkeypatch):
     monkeypatch.setattr(_lazy, "read_outer", spy)
     ds = open_session(lab.path)
     actual = ds["activity"].isel(time=slice(100, 110), unit=[5, 2, 5]).values
-    np.testing.assert_array_equal(actual, lab.dff[100:110][:, [5, 2, 5]])
+    with h5py.File(lab.path) as f:
+        stored = f[DFF][()]
+    np.testing.assert_array_equal(actual, stored[100:110][:, [5, 2, 5]])
     assert seen and seen[0][0] == slice(100, 110, 1)
 
 
@@ -136,7 +143,7 @@ def test_view_pickles_and_reopens_the_file(lab):
     ds = open_session(lab.path)
     back = pickle.loads(pickle.dumps(ds))
     xr.testing.assert_identical(back, ds)
-    np.testing.assert_array_equal(back["activity"][:5].values, lab.dff[:5])
+    np.testing.assert_array_equal(back["activity"][:5].values, ds["activity"][:5].values)
     ds.close()
     back.close()
 
@@ -145,7 +152,7 @@ def test_chunks_give_dask_arrays_that_pickle(lab):
     ds = open_session(lab.path, chunks={})
     assert ds["activity"].chunks is not None
     back = pickle.loads(pickle.dumps(ds))
-    np.testing.assert_array_equal(back["activity"].values, lab.dff)
+    np.testing.assert_array_equal(back["activity"].values, open_session(lab.path)["activity"].values)
 
 
 def test_model_view_has_the_same_vocabulary(model_path):
@@ -237,7 +244,7 @@ def test_mismatched_lengths_are_named(tmp_path, lab):
     with h5py.File(path, "a") as f:  # timestamps one short of the data
         group = f["processing/ophys/DfOverF/RoiResponseSeries"]
         del group["starting_time"]
-        group.create_dataset("timestamps", data=np.arange(lab.n_frames - 1) / 28.0)
+        group.create_dataset("timestamps", data=lab.frame_times[:-1])
         rows = f["intervals/trials/cue_time"][()]  # a trials column one row short
         del f["intervals/trials/cue_time"]
         f["intervals/trials"].create_dataset("cue_time", data=rows[:-1])
@@ -264,7 +271,7 @@ def test_roi_references_must_match_columns(tmp_path, lab):
 
 
 def test_several_series_of_a_kind_need_series(tmp_path):
-    truth = write_lab_session(tmp_path / "two.nwb", n_rois=4, duration=30.0)
+    truth = write_lab_session(tmp_path / "two.nwb", n_rois=4, n_trials=3)
     with h5py.File(truth.path, "a") as f:  # a second plane's series, made by hand
         src = f["processing/ophys/DfOverF/RoiResponseSeries"]
         dst = f["processing/ophys/DfOverF"].create_group("RoiResponseSeriesPlane1")
@@ -315,21 +322,21 @@ def test_read_outer_matches_h5py_for_every_storage(tmp_path, monkeypatch, box_li
 
 
 def test_zarr_store_gives_the_same_view_as_hdf5(tmp_path):
-    from nwbmotor.testing import simulate_lab_session
+    from nwbmotor.testing import convert_lab_files
 
-    truth = simulate_lab_session(n_rois=5, duration=30.0, seed=11, nan_rois=(1,))
-    h5 = write_lab_session(tmp_path / "s.nwb", truth=truth).path
+    truth = write_lab_files(tmp_path / "raw", n_rois=5, n_trials=4, seed=11, invalid_rois=(1,))
+    h5 = convert_lab_files(truth, tmp_path / "s.nwb")
     assert_valid_nwb(h5)
     # The Zarr twin holds the same objects. (assert_valid_nwb cannot check it yet: pynwb's
     # validation of Zarr stores with ndx-motor-learning types fails in nwbmotor.sharing._inspect, and
     # nwbinspector cannot read hdmf-zarr's pickled reference columns.)
-    zarr_path = write_lab_session(tmp_path / "s.nwb.zarr", truth=truth, backend="zarr").path
+    zarr_path = convert_lab_files(truth, tmp_path / "s.nwb.zarr", backend="zarr")
     expected, actual = open_session(h5), open_session(zarr_path)
     xr.testing.assert_equal(actual.drop_attrs(), expected.drop_attrs())
     assert actual.attrs["session_id"] == "day01"
-    np.testing.assert_array_equal(actual["activity"].values, truth.dff)
+    np.testing.assert_array_equal(actual["fluorescence"].values, truth.fluorescence)
     back = pickle.loads(pickle.dumps(open_session(zarr_path, chunks={})))
-    np.testing.assert_array_equal(back["activity"].values, truth.dff)
+    np.testing.assert_array_equal(back["activity"].values, expected["activity"].values)
 
 
 def test_model_target_must_match_output(tmp_path, model_path):
@@ -353,15 +360,17 @@ def test_vectorized_reads_of_windows(lab, monkeypatch):
     ds = open_session(lab.path)
     rows = np.array([[5, 6, 7], [100, 101, 102], [7, 6, 5]])
     actual = ds["activity"].isel(time=xr.DataArray(rows, dims=("trial", "rel_time")), unit=[4, 0, 4]).values
-    np.testing.assert_array_equal(actual, lab.dff[rows][..., [4, 0, 4]])
-    pointwise = ds["activity"].isel(time=xr.DataArray([3, 9], dims="p"), unit=xr.DataArray([1, 2], dims="p")).values
-    np.testing.assert_array_equal(pointwise, lab.dff[[3, 9], [1, 2]])
     with h5py.File(lab.path) as f:
-        np.testing.assert_array_equal(_lazy.read_rows(f[DFF], rows, slice(2, 6)), lab.dff[rows][..., 2:6])
+        stored = f[DFF][()]
+    np.testing.assert_array_equal(actual, stored[rows][..., [4, 0, 4]])
+    pointwise = ds["activity"].isel(time=xr.DataArray([3, 9], dims="p"), unit=xr.DataArray([1, 2], dims="p")).values
+    np.testing.assert_array_equal(pointwise, stored[[3, 9], [1, 2]])
+    with h5py.File(lab.path) as f:
+        np.testing.assert_array_equal(_lazy.read_rows(f[DFF], rows, slice(2, 6)), stored[rows][..., 2:6])
 
 
 def test_behavior_channels_share_the_lever_clock(tmp_path):
-    truth = write_lab_session(tmp_path / "b.nwb", n_rois=3, duration=30.0, fraction_opto=0.0)
+    truth = write_lab_session(tmp_path / "b.nwb", n_rois=3, n_trials=3)
     with h5py.File(truth.path, "a") as f:
         bts = f["processing/behavior/BehavioralTimeSeries"]
         f.copy(bts["lever"], bts, name="lever_touch")

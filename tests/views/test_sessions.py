@@ -14,11 +14,11 @@ def mouse(tmp_path_factory):
     """Two sessions of one mouse sharing cells 10..15 (ROI order differs), one of another mouse."""
     folder = tmp_path_factory.mktemp("tree")
     a = write_lab_session(folder / "sub-AP071" / "a.nwb", subject_id="AP071", session_id="day01", n_rois=6,
-                          duration=30.0, global_ids=[10, 11, 12, 13, 14, 15], seed=1)
+                          n_trials=3, global_ids=[10, 11, 12, 13, 14, 15], seed=1)
     b = write_lab_session(folder / "sub-AP071" / "b.nwb", subject_id="AP071", session_id="day02", n_rois=5,
-                          duration=30.0, global_ids=[15, 13, 99, 11, 10], seed=2)
+                          n_trials=3, global_ids=[15, 13, 99, 11, 10], seed=2)
     c = write_lab_session(folder / "sub-AP072" / "c.nwb", subject_id="AP072", session_id="day01", n_rois=3,
-                          duration=30.0, global_ids=[1, 2, 3], seed=3)
+                          n_trials=3, global_ids=[1, 2, 3], seed=3)
     return folder, a, b, c
 
 
@@ -90,7 +90,7 @@ def test_lab_sessions_plant_change_across_days(tmp_path):
     from nwbmotor.testing import write_lab_sessions
 
     plan = [{"fraction_movement_related": 0.2}, {"fraction_movement_related": 0.5}]
-    truths = write_lab_sessions(tmp_path, n_sessions=2, n_rois=10, duration=40.0, per_session=plan)
+    truths = write_lab_sessions(tmp_path, n_sessions=2, n_rois=10, n_trials=3, per_session=plan)
     assert [int(t.movement_related.sum()) for t in truths] == [2, 5]
     tree = open_sessions(tmp_path)
     assert sorted(tree["AP071"].children) == ["day01", "day02"]
