@@ -11,7 +11,7 @@ At step t the rates r_t = tanh(x_t) give the output y_t and, with the input s_t,
 x_{t+1}. Parameters are a dict of named arrays, weights stored (post, pre). The three
 modules are integrated as one state vector with a block weight matrix, so every step
 costs a few array operations whatever the number of modules. Gradients are computed by
-hand (no autodiff library) and are exact; ``tests/models_modular`` checks them against
+hand (no autodiff library) and are exact; ``tests/models`` checks them against
 finite differences.
 
 Loss (the authors' ``train``)::
