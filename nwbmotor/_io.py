@@ -345,7 +345,7 @@ def output_folder_problem(folder: str | os.PathLike[str], *, create: bool = True
             os.fsync(fh.fileno())
     except OSError as exc:
         reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "read-only file system",
-                  errno.EACCES: "permission denied", errno.EDQUOT: "disk quota exceeded"}.get(exc.errno, exc.strerror)
+                  errno.EACCES: "permission denied", errno.EDQUOT: "disk quota exceeded"}.get(exc.errno, exc.strerror)  # type: ignore[arg-type]
         return f"cannot be written ({reason})"
     finally:
         with contextlib.suppress(OSError):

@@ -100,7 +100,7 @@ def align_frames(
         weights[usable] = w
         partial = usable & np.any(rows[..., 0] < 0, axis=1)
     status[partial] = PARTIAL
-    return rows, weights, rel_time, status.astype(str)
+    return rows, weights, rel_time, status.astype(str)  # type: ignore[return-value]
 
 
 def gather_aligned(

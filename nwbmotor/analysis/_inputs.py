@@ -252,7 +252,7 @@ def bouton_timing(
             stage_all.append(np.full(int(sel.sum()), stage))
     lat = np.concatenate(lat_all)
     srcs = np.concatenate(src_all)
-    stage = np.concatenate(stage_all)
+    stage = np.concatenate(stage_all)  # type: ignore[assignment]
     names = sorted(set(srcs.tolist()))
     rng = np.random.default_rng(seed)
     out = {k: np.full(len(names), np.nan) for k in ("median_latency_naive", "median_latency_expert", "latency_shift", "p_earlier", "p_value")}
@@ -261,7 +261,7 @@ def bouton_timing(
     for i, s in enumerate(names):
         x = lat[srcs == s]
         is_e = stage[srcs == s] == "expert"
-        n_n[i], n_e[i] = int((~is_e).sum()), int(is_e.sum())
+        n_n[i], n_e[i] = int((~is_e).sum()), int(is_e.sum())  # type: ignore[attr-defined]
         if not n_n[i] or not n_e[i]:
             reasons.append(f"source {s!r}: {n_n[i]} naive and {n_e[i]} expert boutons (need both)")
             continue

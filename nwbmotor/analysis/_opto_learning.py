@@ -180,7 +180,7 @@ def _lever_metrics(ds: xr.Dataset, window_s: tuple[float, float], bin_s: float, 
         cnt = np.diff(edges)
         if (cnt == 0).any():
             continue
-        binned = (cs[edges[1:]] - cs[edges[:-1]]) / cnt
+        binned = (cs[edges[1:]] - cs[edges[:-1]]) / cnt  # type: ignore[index]
         amp[i] = float(binned.max() - binned[0])
         speed[i] = float(np.max(np.abs(np.diff(binned))) / bin_s)
     return {

@@ -231,7 +231,7 @@ def _quiescent(
     ms = np.asarray(ds["movement_start_time"].values, float)
     me = np.asarray(ds["movement_stop_time"].values, float)
     other = (ms[None, :] < onsets[:, None] - tolerance) & (me[None, :] > onsets[:, None] - seconds)
-    return ~other.any(axis=1), True
+    return ~other.any(axis=1), True  # type: ignore[return-value]
 
 
 def premovement_activity(
@@ -435,7 +435,7 @@ def premovement_activity(
     if enough and cells.any():
         opts = {"k": k, "min_frames": int(min_frames), "direction": direction}
         pop = diff[:, :, cells].mean(axis=2, keepdims=True)
-        i_pop, m, se, dep = departure_frames(pop, onset_index, search_start, **opts)
+        i_pop, m, se, dep = departure_frames(pop, onset_index, search_start, **opts)  # type: ignore[arg-type]
         pop_mean, pop_sem, pop_departed = m[:, 0], se[:, 0], dep[:, 0]
         divergence = float(rel[int(i_pop[0])] / fs) if np.isfinite(i_pop[0]) else np.nan
         if not np.isfinite(divergence):
@@ -443,7 +443,7 @@ def premovement_activity(
                 f"divergence_time: the population mean never stays departed from baseline by "
                 f"{k:g} SEM for {int(min_frames)} frames between the baseline and the window end"
             )
-        i_cell = departure_frames(diff[:, :, cells], onset_index, search_start, **opts)[0]
+        i_cell = departure_frames(diff[:, :, cells], onset_index, search_start, **opts)[0]  # type: ignore[arg-type]
         ok = np.isfinite(i_cell)
         dep_t = np.full(i_cell.size, np.nan)
         dep_t[ok] = rel[i_cell[ok].astype(int)] / fs
@@ -455,7 +455,7 @@ def premovement_activity(
     n_cells = int(cells.sum())
     fraction = float(leading.sum() / n_cells) if (enough and n_cells) else np.nan
 
-    coords: dict[str, Any] = {k_: v for k_, v in act.coords.items() if v.dims == ("unit",)}
+    coords: dict[str, Any] = {k_: v for k_, v in act.coords.items() if v.dims == ("unit",)}  # type: ignore[misc]
     coords["rel_time"] = (
         "rel_time", rel / fs, {"units": "s", "long_name": "time from movement onset"}
     )

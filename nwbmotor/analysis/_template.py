@@ -220,7 +220,7 @@ def template_similarity(
     reasons: list[str] = []
     members = []
     for gi, (label, (lo, hi)) in enumerate(groups.items()):
-        g = (number >= lo) & (number <= hi) & np.isfinite(sa) & np.isfinite(sl)
+        g = (number >= lo) & (number <= hi) & np.isfinite(sa) & np.isfinite(sl)  # type: ignore[assignment]
         members.append(g)
         if not g.any():
             reasons.append(f"group {label} (sessions {lo}-{hi}) has no trial")

@@ -238,11 +238,11 @@ def convert_session(
         with target_lock(target):
             return _convert_locked(session, target, ids, backend=backend, overwrite=overwrite, progress=progress)
     except TargetBusyError as exc:
-        return SessionOutcome(**ids, path=str(target), status="failed", message=str(exc))
+        return SessionOutcome(**ids, path=str(target), status="failed", message=str(exc))  # type: ignore[arg-type]
     except NwbMotorError as exc:
-        return SessionOutcome(**ids, path=str(target), status="failed", message=" ".join(str(exc).split()))
+        return SessionOutcome(**ids, path=str(target), status="failed", message=" ".join(str(exc).split()))  # type: ignore[arg-type]
     except Exception as exc:  # noqa: BLE001 - one failing session must not stop the others
-        return SessionOutcome(**ids, path=str(target), status="failed", message=_failure(exc, target, session))
+        return SessionOutcome(**ids, path=str(target), status="failed", message=_failure(exc, target, session))  # type: ignore[arg-type]
 
 
 def _convert_locked(session: SessionSpec, target: Path, ids: dict[str, str], *, backend: str, overwrite: bool,
@@ -256,15 +256,15 @@ def _convert_locked(session: SessionSpec, target: Path, ids: dict[str, str], *, 
         problem = finished_nwb_problem(target)
         if problem is not None:
             return SessionOutcome(
-                **ids, path=str(target), status="failed",
+                **ids, path=str(target), status="failed",  # type: ignore[arg-type]
                 message=f"{target}: exists but is not a finished NWB file nwbmotor wrote ({problem}); it is left "
                         "alone: move it away, then rerun",
             )
         if not overwrite:
-            return SessionOutcome(**ids, path=str(target), status="skipped",
+            return SessionOutcome(**ids, path=str(target), status="skipped",  # type: ignore[arg-type]
                                   message="exists; pass --overwrite to redo it")
     if session.unavailable:
-        return SessionOutcome(**ids, path=str(target), status="failed",
+        return SessionOutcome(**ids, path=str(target), status="failed",  # type: ignore[arg-type]
                               message=f"{session.subject.subject_id}/{session.session.session_id}: "
                                       + "; ".join(session.unavailable))
     start = time.perf_counter()
@@ -275,7 +275,7 @@ def _convert_locked(session: SessionSpec, target: Path, ids: dict[str, str], *, 
         nwbfile, interfaces = build_nwbfile(session)
         bar.update()
         bar.set_postfix_str("writing")
-        write_nwbfile(nwbfile, target, backend=backend, overwrite=overwrite,
+        write_nwbfile(nwbfile, target, backend=backend, overwrite=overwrite,  # type: ignore[arg-type]
                       finalizers=[*interfaces.values(), watch])
         bar.update()
     finally:

@@ -135,7 +135,7 @@ def loess_smooth(
     window = int(span) | 1  # odd
     window = min(window, n if n % 2 else n - 1)
     if window <= degree + 1:
-        return np.moveaxis(y.copy(), -1, axis)
+        return np.moveaxis(y.copy(), -1, axis)  # type: ignore[arg-type]
     interior, edges = _loess_kernels(window, degree)
     out = ndimage.correlate1d(y, interior, axis=-1, mode="constant")
     half = window // 2
@@ -172,7 +172,7 @@ def _gaussian_mode(x: NDArray[np.float64], bins: int) -> tuple[float, float]:
     """Mode and sigma of ``x`` from a Gaussian fitted to the peak of its histogram."""
     lo, hi = np.percentile(x, [0.5, 99.5])
     if not hi > lo:
-        return float(np.median(x)), float(max(np.std(x), 1e-12))
+        return float(np.median(x)), float(max(np.std(x), 1e-12))  # type: ignore[arg-type]
     counts, edges = np.histogram(x, bins=bins, range=(lo, hi))
     centres = 0.5 * (edges[1:] + edges[:-1])
     peak = int(np.argmax(counts))
@@ -309,7 +309,7 @@ def dff_from_fluorescence(
     for _ in range(int(params["max_iterations"])):
         if todo.size == 0:
             break
-        base[todo] = _moving_mean_on(work[todo], keep[todo], window)
+        base[todo] = _moving_mean_on(work[todo], keep[todo], window)  # type: ignore[arg-type]
         smooth = loess_smooth(
             work[todo] - base[todo], int(params["loess_frames"]), degree=int(params["loess_degree"])
         )

@@ -129,9 +129,9 @@ def initial_network(
     n = n_exc + n_inh
     off = np.flatnonzero(~np.eye(n, dtype=bool))
     chosen = rng.choice(off, int(round(density * n * (n - 1))), replace=False)
-    w = np.zeros(n * n)
-    w[chosen] = np.sqrt(2) * radius / np.sqrt(density * (1 - density) * (1 + ei_ratio**2)) / np.sqrt(n)
-    w = w.reshape(n, n)
+    flat = np.zeros(n * n)
+    flat[chosen] = np.sqrt(2) * radius / np.sqrt(density * (1 - density) * (1 + ei_ratio**2)) / np.sqrt(n)
+    w = flat.reshape(n, n)
     w[:, n_exc:] *= -ei_ratio
     return w
 

@@ -75,8 +75,8 @@ def mock_model_session(*, n_trials: int = 4, n_steps: int = 50, n_units: int = 6
     half = n_trials // 2
     snap = dict(tau=tau, dt=dt, nonlinearity="tanh", biases={"output": b_out}, initial_state=np.zeros(n_units))
     networks = [
-        NetworkSnapshot("before", weights={"W_rec": w_rec, "W_in": w_in, "W_out": w_out}, **snap),
-        NetworkSnapshot("after", weights={"W_rec": w_rec * 1.01, "W_in": w_in, "W_out": w_out}, **snap),
+        NetworkSnapshot("before", weights={"W_rec": w_rec, "W_in": w_in, "W_out": w_out}, **snap),  # type: ignore[arg-type]
+        NetworkSnapshot("after", weights={"W_rec": w_rec * 1.01, "W_in": w_in, "W_out": w_out}, **snap),  # type: ignore[arg-type]
     ]
     return ModelSession(
         name="mock-model",
@@ -168,7 +168,7 @@ def write_model_npz(
     for key, value in overrides.items():
         (metadata if key in metadata and not isinstance(value, np.ndarray) else arrays)[key] = value
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]
     _write_metadata(path, metadata, metadata_format)
     return {"arrays": arrays, "metadata": metadata}
 

@@ -351,7 +351,7 @@ def planted_session(
             times.append(
                 movs[fire, 0] + latencies_s[c] + shift + rng.normal(0, timing_jitter_s, fire.sum())
             )
-        if drive is not None and inhibitory[c] and n_movs:
+        if drive is not None and ei_coupling is not None and inhibitory[c] and n_movs:
             on = ei_rng.random(n_movs) < ei_coupling * drive + (1 - ei_coupling) / 2
             times.append(movs[on, 0] + ei_rng.uniform(0.0, 0.3, int(on.sum())))
         if quiescence_related[c]:

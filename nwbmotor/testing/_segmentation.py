@@ -118,7 +118,7 @@ def _disk_mask(center: np.ndarray, radius: float, image_shape: tuple[int, int], 
 def render_session(
     field: Mapping[str, np.ndarray],
     *,
-    cells: Sequence[int] | None = None,
+    cells: Sequence[int] | np.ndarray | None = None,
     shift: tuple[float, float] = (0.0, 0.0),
     jitter: float = 0.0,
     shuffle: bool = True,
@@ -153,12 +153,12 @@ def render_session(
     (5, (64, 64))
     """
     rng = np.random.default_rng(seed)
-    shape = tuple(int(v) for v in field["image_shape"])
-    cells = np.arange(len(field["radii"])) if cells is None else np.asarray(cells, dtype=int)
+    shape = (int(field["image_shape"][0]), int(field["image_shape"][1]))
+    order = np.arange(len(field["radii"])) if cells is None else np.asarray(cells, dtype=int)
     if shuffle:
-        cells = rng.permutation(cells)
+        order = rng.permutation(order)
     masks = []
-    for c in cells:
+    for c in order:
         center = (
             field["centers"][c] + np.asarray(shift) + (rng.normal(0, jitter, 2) if jitter else 0.0)
         )
@@ -185,7 +185,7 @@ def render_session(
     image += rng.normal(0, 4, shape)
     return {
         "masks": masks,
-        "cell_ids": cells,
+        "cell_ids": order,
         "mean_image": image.astype(np.float32),
         "shift": tuple(shift),
     }
@@ -409,7 +409,7 @@ def write_suite2p_plane(
     np.save(folder / "spks.npy", traces["spks"])
     np.save(folder / "iscell.npy", iscell)
     np.save(folder / "stat.npy", stat, allow_pickle=True)
-    np.save(folder / "ops.npy", ops, allow_pickle=True)
+    np.save(folder / "ops.npy", np.array(ops, dtype=object), allow_pickle=True)
     if redcell:
         np.save(folder / "redcell.npy", red)
     return {

@@ -180,7 +180,7 @@ def _build(f: Any, manager: CachingFileManager, lock: Any, activity: str | None,
     lazy = [coords.pop(k) for k in [k for k, v in coords.items() if isinstance(v, xr.Coordinates)]]
     ds = xr.Dataset(variables, coords=coords, attrs=attrs)
     for c in lazy:
-        ds = ds.assign_coords(c)
+        ds = ds.assign_coords(c)  # type: ignore[arg-type]
     return ds
 
 

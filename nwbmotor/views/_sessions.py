@@ -95,7 +95,7 @@ def open_sessions(
         datasets[key] = ds
         origin[key] = p
     if align is not None:
-        datasets = align_units(datasets, join=align)
+        datasets = align_units(datasets, join=align)  # type: ignore[assignment]
     tree = xr.DataTree.from_dict(datasets)
     tree.attrs["n_sessions"] = len(datasets)
     return tree

@@ -304,7 +304,7 @@ def _population_section(lab, figures: Path, notes: list[str], skipped: list[str]
     from nwbmotor.views import open_session
     from nwbmotor.workflows._report import Section, learning_curve_figure
 
-    rows, early, late, ranges = [], [], [], None
+    rows, early, late, ranges = [], [], [], None  # type: ignore[var-annotated]
     for subject, group in lab.groupby("subject_id"):
         group = group.sort_values("training_day")
         if len(group) < 2:
@@ -335,7 +335,7 @@ def _population_section(lab, figures: Path, notes: list[str], skipped: list[str]
             "session's day.")
     fig = learning_curve_figure(table, "consecutive_similarity", figures / "population_similarity.png",
                                 title="Population similarity, session to next", ylabel="r", caption=what)
-    (e0, e1), (l0, l1) = ranges
+    (e0, e1), (l0, l1) = ranges  # type: ignore[misc]
     if early and late:
         rs = stats.ranksums(late, early)
         sentence = (f"Early (sessions {e0}-{e1}) vs late ({l0}-{l1}) within-group session pairs, pooled over "
@@ -408,7 +408,7 @@ def _ei_section(lab, extras: list[dict[str, Any]], figures: Path, skipped: list[
     caption = (f"Per movement (+-5 frames), the fraction of inhibitory cells active against the fraction of "
                f"excitatory cells with an event; mean ± SEM per bin of width 0.02 ({fe.size} movements of "
                f"{len(pairs)} sessions; {int((idx < 0).sum())} movements above 0.24 left out of the bins). {test}")
-    fig = binned_figure(edges + 0.01, mean, sem, figures / "ei_balance.png", title="E/I balance by movement",
+    fig = binned_figure(edges + 0.01, mean, sem, figures / "ei_balance.png", title="E/I balance by movement",  # type: ignore[arg-type]
                         xlabel="fraction of excitatory cells active", ylabel="fraction of inhibitory cells active",
                         caption=caption)
     return [Section("E/I balance", "Inhibitory activity follows excitatory activity movement by movement "
@@ -456,7 +456,7 @@ def _spine_section(lab, files: Sequence[Path], figures: Path, notes: list[str], 
                "session's count; gained: mean ± SEM over dendrites). " + "; ".join(lines) + ". " + group_test)
     fig = binned_figure([], [], [], figures / "spine_turnover.png", title="Spine turnover",
                         xlabel="scored session", ylabel="fraction of session-1 spines", caption=caption,
-                        series=series, xticklabels=order)
+                        series=series, xticklabels=order)  # type: ignore[arg-type]
     return [Section("Spines", f"Spine scoring tables of {len(tables)} animal(s), sessions {', '.join(order)}.",
                     (fig,))]
 
@@ -593,7 +593,7 @@ def analyze(
                         if metric in rows and np.isfinite(getattr(r, metric))}
                 if vals:
                     shown = "; ".join(f"{k}: {v:.3g}" for k, v in vals.items())
-                    lo, hi = min(vals, key=vals.get), max(vals, key=vals.get)
+                    lo, hi = min(vals, key=vals.get), max(vals, key=vals.get)  # type: ignore[arg-type]
                     caption = (f"{what}, one value per phase of one simulated network (n = 1 run, no test): "
                                f"{shown}. Lowest: {lo}; highest: {hi}.")
                     figs.append(bar_figure(vals, figures / f"{model}_{metric}.png",

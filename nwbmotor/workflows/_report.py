@@ -240,9 +240,9 @@ def binned_figure(
     if not curves:
         curves = {"": (centres, mean, sem)}
     for name, (cx, m, e) in curves.items():
-        cx, m, e = (np.asarray(v, float) for v in (cx, m, e))
+        cx, m, e = (np.asarray(v, float) for v in (cx, m, e))  # type: ignore[assignment]
         ok = np.isfinite(m)
-        ax.errorbar(cx[ok], m[ok], yerr=np.nan_to_num(e[ok]), marker="o", markersize=3, capsize=3,
+        ax.errorbar(cx[ok], m[ok], yerr=np.nan_to_num(e[ok]), marker="o", markersize=3, capsize=3,  # type: ignore[call-overload]
                     linewidth=1.5, label=name or None)
     if any(curves):
         ax.legend(fontsize=7, frameon=False)
