@@ -121,7 +121,6 @@ class SegmentationInterfaceBase(BaseDataInterface):
 
         movie = provider(interfaces, "movie", needed_by=self._source_path())
         if movie is None:
-            self._frame_times = self._frame_pulses(interfaces)
             return
         kind = next(k for k, i in interfaces.items() if i is movie)
         frame_shape = _movie_frame_shape(movie)

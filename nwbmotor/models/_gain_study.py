@@ -160,6 +160,13 @@ def run_gain_modulation(
                                      "n_steps": n_steps}.items()
                                     if v is not None}}
     n_iterations, n_steps = int(chosen["n_iterations"]), int(chosen["n_steps"])
+    if gain_bounds is not None and (
+        not isinstance(gain_bounds, (tuple, list)) or len(gain_bounds) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in gain_bounds)
+    ):
+        raise NwbMotorValueError(
+            f"run_gain_modulation: gain_bounds expected 2 numbers (low <= 1, high >= 1), got {str(gain_bounds)[:100]}"
+        )
     if gain_bounds is not None and not 0 <= gain_bounds[0] <= 1 <= gain_bounds[1]:
         raise NwbMotorValueError(f"run_gain_modulation: gain_bounds expected (low <= 1, high >= 1), got {gain_bounds}")
     if not -1 < novel_similarity < 1:

@@ -90,6 +90,7 @@ def run_demo(
     done(f"{len(result.paths)} files in {out / 'nwb'}")
 
     done = step("simulating the reference models")
+    (out / "models").mkdir(exist_ok=True)
     models = [
         simulate("gain-modulation", out / "models" / "gain-modulation.nwb", seed=0, progress=False),
         simulate("modular-rnn", out / "models" / "modular-rnn.nwb", seed=0, progress=False),

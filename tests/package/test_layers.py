@@ -23,7 +23,8 @@ ALLOWED: dict[str, set[str]] = {
     "methods": {"core"},
     "models": {"core", "methods"},
     "analysis": {"core", "methods"},
-    "conversion": {"core", "methods"},
+    # conversion drives the converters (builds and aligns a session's interfaces)
+    "conversion": {"core", "methods", "converters", "extensions"},
     "converters": {"core", "methods", "conversion", "extensions", "models"},
     "extensions": {"core"},
     "sharing": {"core", "conversion", "extensions"},

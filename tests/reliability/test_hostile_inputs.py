@@ -289,7 +289,7 @@ CASES: dict[str, Case] = {
                                          ("n_iterations=-5", "an integer >= 1")),
     "simulate-non-integer-n-exc": Case(lambda t: ["simulate", "gain-modulation", "-o", str(t / "g.nwb"),
                                                   "--option", "n_exc=abc"], ("n_exc='abc'", "an integer, got str")),
-    "simulate-zero-dt": Case(lambda t: ["simulate", "gain-modulation", "-o", str(t / "g.nwb"), "--option", "dt=0"],
+    "simulate-zero-dt": Case(lambda t: ["simulate", "modular-rnn", "-o", str(t / "g.nwb"), "--option", "dt=0"],
                              ("dt=0", "a number > 0")),
     "unreachable-scheduler": Case(lambda t: _convert(t, _spec(), "--scheduler", "tcp://127.0.0.1:9"),
                                   ("--scheduler", "tcp://127.0.0.1:9", "cannot connect")),
