@@ -69,7 +69,7 @@ def finished_nwb_problem(path: str | os.PathLike[str]) -> str | None:
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.nwb"
     >>> _ = p.write_bytes(b"\\x89HDF\\r\\n\\x1a\\n" + bytes(100))
     >>> finished_nwb_problem(p)
-    'not a readable HDF5 file (truncated, or not NWB at all)'
+    'an HDF5 file that cannot be opened (OSError; truncated?)'
     """
     path = Path(path)
     if path.is_symlink():

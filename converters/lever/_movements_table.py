@@ -220,7 +220,7 @@ def add_movements_to_nwbfile(
     --------
     >>> from nwbmotor.testing import mock_nwbfile, synthesize_lever_trace
     >>> nwbfile = mock_nwbfile()
-    >>> trace, truth = synthesize_lever_trace(30.0, n_movements=4, seed=0)
+    >>> trace, truth = synthesize_lever_trace(30.0, n_movements=4, seed=1, press_styles={"typical": 1})
     >>> moves, _ = add_movements_to_nwbfile(nwbfile, trace, 10_000.0)
     >>> len(nwbfile.intervals["movements"])
     4
@@ -264,7 +264,7 @@ def write_movements(
     --------
     >>> from nwbmotor.methods import detect_movements
     >>> from nwbmotor.testing import mock_nwbfile, synthesize_lever_trace
-    >>> trace, truth = synthesize_lever_trace(30.0, n_movements=4, seed=0)
+    >>> trace, truth = synthesize_lever_trace(30.0, n_movements=4, seed=1, press_styles={"typical": 1})
     >>> nwbfile = mock_nwbfile()
     >>> _ = write_movements(nwbfile, detect_movements(trace, 10_000.0))
     >>> len(nwbfile.intervals["movements"])

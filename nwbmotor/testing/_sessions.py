@@ -392,6 +392,8 @@ def write_lab_files(
         opto_fraction=opto_fraction, press_probability=press_probability,
         opto_press_probability=press_probability / 3 if opto_fraction > 0 else None,
         animal=subject_id, seed=seed,
+        # press shapes vary; every planted press is fast enough for the lab's 0.7 V/s criterion
+        lever_options={"press_styles": {"typical": 2, "fast": 1, "slow": 1, "double": 1}},
     )
     frame_times = rig.frame_times
     cells = _draw_cells(rng, n_rois, {"movement": fraction_movement_related,

@@ -32,7 +32,24 @@ class SessionTimeIndex(RangeIndex):
     array([1.2, 1.3, 1.4, 1.5])
     >>> type(ds.isel(time=slice(5, 10)).xindexes["time"]).__name__
     'SessionTimeIndex'
+    >>> joined = xr.concat([ds.isel(time=slice(0, 2)), ds.isel(time=slice(10, 12))], "time")
+    >>> joined.time.values
+    array([1. , 1.1, 2. , 2.1])
     """
+
+    @classmethod
+    def concat(cls, indexes: Any, dim: Any, positions: Any = None) -> Any:
+        """Concatenated pieces are no longer one regular range: a plain pandas index of their times."""
+        import pandas as pd
+        from xarray.indexes import PandasIndex
+
+        values = [idx.start + np.arange(idx.size) * idx.step for idx in indexes]
+        joined = np.concatenate(values) if values else np.zeros(0)
+        if positions is not None:
+            order = np.empty(joined.size, dtype=np.int64)
+            order[np.concatenate(list(positions))] = np.arange(joined.size)
+            joined = joined[order]
+        return PandasIndex(pd.Index(joined), dim)
 
     def isel(self, indexers: Any) -> Any:
         result = super().isel(indexers)
