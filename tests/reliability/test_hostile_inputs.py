@@ -290,7 +290,7 @@ CASES: dict[str, Case] = {
     "simulate-non-integer-n-exc": Case(lambda t: ["simulate", "gain-modulation", "-o", str(t / "g.nwb"),
                                                   "--option", "n_exc=abc"], ("n_exc='abc'", "an integer, got str")),
     "simulate-zero-dt": Case(lambda t: ["simulate", "modular-rnn", "-o", str(t / "g.nwb"), "--option", "tau=0"],
-                             ("tau=0", "a number > 0")),
+                             ("'tau'", "expected > 0", "got 0")),
     "unreachable-scheduler": Case(lambda t: _convert(t, _spec(), "--scheduler", "tcp://127.0.0.1:9"),
                                   ("--scheduler", "tcp://127.0.0.1:9", "cannot connect")),
     "model-format-lists-allowed": Case(lambda t: _model_spec(t, _bytes(t, b"x", "m.mat"), fmt="matlab"),
