@@ -94,6 +94,15 @@ PRESS_STYLES: dict[str, dict[str, tuple[float, float]]] = {
 }
 
 
+def _phases(rng: np.random.Generator, style: str) -> tuple[float, float, float, float, float, float]:
+    """Rise, release and rebound durations (s), spring frequency (Hz), ring size and decay (s)."""
+    ranges = PRESS_STYLES[style]
+    rise = rng.uniform(*ranges["rise"])
+    fall = rng.uniform(*ranges["fall"])
+    rebound = rng.uniform(0.06, 0.25)
+    return rise, fall, rebound, rng.uniform(8.0, 15.0), rng.uniform(0.05, 0.2), rng.uniform(0.03, 0.06)
+
+
 def _press_profile(
     rng: np.random.Generator,
     amplitude: float,
@@ -101,27 +110,37 @@ def _press_profile(
     duration_s: float,
     shift: float,
     style: str = "typical",
+    template: tuple[float, float, float, float, float, float] | None = None,
+    sub_movements: tuple[float, float] | None = None,
 ) -> NDArray[np.float64]:
     """Deflection of one press from rest, about ``duration_s`` long, ending at rest + ``shift``.
 
     ``double``: after the first rise the lever is let go part of the way (to 10-50 % of
     the amplitude) and pushed again within 0.1-0.4 s, one movement by the method's
     definition (the two pushes are less than 0.5 s apart).
+
+    With ``template`` (the session's phases, :func:`_phases`) the press is the session's
+    template press, exactly ``duration_s`` long, without tremor or second pushes; it
+    departs from the template only by ``sub_movements`` (a, b): a · sin(2πu) +
+    b · sin(3πu) · sin(πu) over the press (u from 0 to 1), in units of the amplitude.
     """
     n_total = int(round(duration_s * fs))
-    ranges = PRESS_STYLES[style]
-    rise = rng.uniform(*ranges["rise"])
-    fall = rng.uniform(*ranges["fall"])
-    rebound = rng.uniform(0.06, 0.25)
+    if template is None:  # drawn in the order of earlier versions: the same seed gives the same trace
+        ranges = PRESS_STYLES[style]
+        rise, fall, rebound = rng.uniform(*ranges["rise"]), rng.uniform(*ranges["fall"]), rng.uniform(0.06, 0.25)
+    else:
+        rise, fall, rebound, f_spring, ring_size, ring_tau = template
     scale = min(1.0, 0.9 * duration_s / (rise + fall + rebound))  # short presses: shrink the phases
     n_rise, n_fall, n_reb = (max(8, int(round(v * scale * fs))) for v in (rise, fall, rebound))
     n_hold = max(0, n_total - n_rise - n_fall - n_reb)
+    if template is not None and n_rise + n_hold + n_fall + n_reb > n_total:
+        n_reb = max(1, n_total - n_rise - n_fall)
     n_total = n_rise + n_hold + n_fall + n_reb
 
     y = np.empty(n_total)
     y[:n_rise] = amplitude * _half_cosine(n_rise)
     hold = np.full(n_hold, amplitude)
-    if n_hold:
+    if n_hold and template is None:
         t = np.arange(n_hold) / fs
         f_tremor = rng.uniform(7.0, 13.0)
         hold += amplitude * rng.uniform(0.01, 0.05) * np.sin(2 * np.pi * f_tremor * t) * _half_cosine(n_hold)
@@ -152,10 +171,15 @@ def _press_profile(
     y[n_rise + n_hold : n_rise + n_hold + n_fall] = top + (shift - top) * _half_cosine(n_fall)
     # rebound: the spring overshoots past rest and rings down, tapered to end exactly at rest
     t = np.arange(n_reb) / fs
-    f_spring = rng.uniform(8.0, 15.0)
-    ring = -amplitude * rng.uniform(0.05, 0.2) * np.sin(2 * np.pi * f_spring * t) * np.exp(-t / rng.uniform(0.03, 0.06))
+    if template is None:
+        f_spring, ring_size, ring_tau = rng.uniform(8.0, 15.0), rng.uniform(0.05, 0.2), rng.uniform(0.03, 0.06)
+    ring = -amplitude * ring_size * np.sin(2 * np.pi * f_spring * t) * np.exp(-t / ring_tau)
     taper = 1.0 - _half_cosine(n_reb)
     y[n_rise + n_hold + n_fall :] = shift + ring * taper
+    if sub_movements is not None:
+        u = np.arange(n_total) / n_total
+        a, b = sub_movements
+        y += amplitude * (a * np.sin(2 * np.pi * u) + b * np.sin(3 * np.pi * u) * np.sin(np.pi * u))
     return y
 
 
@@ -194,6 +218,10 @@ def synthesize_lever_trace(
     press_styles: Mapping[str, float] | None = None,
     drift_periods_s: tuple[float, float] = (20.0, 300.0),
     min_press_speed: float = 1.5,
+    offset_times: ArrayLike | None = None,
+    template_variability: float | None = None,
+    press_modes: ArrayLike | None = None,
+    press_gains: ArrayLike | None = None,
 ) -> tuple[NDArray[np.float64], LeverTruth]:
     """A lever force trace in volts, with the movements planted in it.
 
@@ -246,6 +274,22 @@ def synthesize_lever_trace(
         movement method's 5 Hz low-pass, about twice its 0.7 V/s criterion; a push
         drawn slower is scaled up to it (a slower one is a touch by the method's
         definition, not a movement). ``partial`` is then re-evaluated.
+    offset_times : array_like, optional
+        With ``onset_times``: when each movement ends (its rebound has died out), so
+        the presses fill given movement epochs exactly.
+    template_variability : float, optional
+        Presses repeat one template press of the session (its rise, release, rebound
+        and full-press amplitude drawn once, no tremor or second pushes) and depart
+        from it by two sub-movements over the press, a · sin(2πu) + b · sin(3πu) · sin(πu)
+        (u from 0 to 1, in units of the amplitude), a and b ~ N(0, 0.72 ·
+        ``template_variability``), and by an amplitude factor 1 + N(0, 0.3 ·
+        ``template_variability``). 0: presses identical but for their duration. Default
+        None: every press draws its own shape (the physical default above).
+    press_modes : array_like of shape (n_movements,), optional
+        With ``template_variability``: a planted press-to-press style z per movement;
+        the first sub-movement is then a = 0.72 · ``template_variability`` · z.
+    press_gains : array_like of shape (n_movements,), optional
+        Factor on each press's deflection (e.g. weaker presses on light trials).
 
     Returns
     -------
@@ -279,13 +323,23 @@ def synthesize_lever_trace(
         room = np.r_[np.diff(onsets), duration_s - margin_s - onsets[-1] if onsets.size else 0.0]
         n_mov = onsets.size
         styles = _draw_styles(rng, press_styles, n_mov)
-        if press_styles is None:
+        if offset_times is not None:
+            durations = np.asarray(offset_times, dtype=np.float64).ravel() - onsets
+            if durations.size != n_mov or np.any(~(durations >= 0.1)) or np.any(durations > room):
+                raise NwbMotorValueError(
+                    f"synthesize_lever_trace: offset_times must give one offset per onset ({n_mov}), each "
+                    f">= 0.1 s after its onset and before the next onset, got {np.asarray(offset_times).ravel()[:5]}..."
+                )
+        elif press_styles is None:
             durations = rng.uniform(0.15, 2.0, onsets.size)
         else:
             durations = np.array([rng.uniform(*PRESS_STYLES[st]["duration"]) for st in styles])
-        durations = np.minimum(durations, room - min(min_rest_s, 0.3))
-        durations = np.maximum(durations, 0.15)
+        if offset_times is None:
+            durations = np.minimum(durations, room - min(min_rest_s, 0.3))
+            durations = np.maximum(durations, 0.15)
     else:
+        if offset_times is not None:
+            raise NwbMotorValueError("synthesize_lever_trace: offset_times needs onset_times")
         n_mov = int(round(movement_rate_hz * duration_s)) if n_movements is None else int(n_movements)
         if n_mov < 0:
             raise NwbMotorValueError(f"synthesize_lever_trace: n_movements must be >= 0, got {n_movements}")
@@ -304,6 +358,23 @@ def synthesize_lever_trace(
         reward_threshold * rng.uniform(1.3, 6.0, n_mov),
     )
 
+    template = None
+    sub = np.zeros((n_mov, 2))
+    gains = np.ones(n_mov) if press_gains is None else _per_movement(press_gains, n_mov, "press_gains")
+    if template_variability is not None:
+        v = float(template_variability)
+        if not (v >= 0):
+            raise NwbMotorValueError(f"synthesize_lever_trace: template_variability must be >= 0, got {template_variability}")
+        template = _phases(rng, styles[0] if styles else "typical")
+        full = reward_threshold * rng.uniform(1.3, 6.0)
+        amplitudes = np.where(partial, amplitudes, full * np.maximum(0.2, 1 + v * rng.normal(0.0, 0.3, n_mov)))
+        sub = 0.72 * v * rng.normal(0.0, 1.0, (n_mov, 2))
+        if press_modes is not None:
+            sub[:, 0] = 0.72 * v * _per_movement(press_modes, n_mov, "press_modes")
+    elif press_modes is not None:
+        raise NwbMotorValueError("synthesize_lever_trace: press_modes needs template_variability")
+    amplitudes = amplitudes * gains
+
     # baseline: rest level with slow drift, then presses
     trace = np.full(n, rest_level)
     onset_idx = np.round(onsets * fs).astype(np.int64)
@@ -313,7 +384,8 @@ def synthesize_lever_trace(
     level = 0.0  # rest level relative to rest_level: the lever settles slightly differently each time
     for i in range(n_mov):
         shift = rng.normal(-0.3 * level, 0.002)
-        y = _press_profile(rng, amplitudes[i], fs, durations[i], shift, styles[i])
+        y = _press_profile(rng, amplitudes[i], fs, durations[i], shift, styles[i],
+                           template, None if template is None else (sub[i, 0], sub[i, 1]))
         if press_styles is not None:
             y = _to_criterion(y, fs, shift, min_press_speed)
             partial[i] = float(np.max(y)) <= reward_threshold
@@ -395,6 +467,15 @@ def synthesize_lever_trace(
         styles=np.asarray(styles, dtype=str),
     )
     return trace, truth
+
+
+def _per_movement(values: ArrayLike, n: int, name: str) -> NDArray[np.float64]:
+    out = np.asarray(values, dtype=np.float64).ravel()
+    if out.size != n or not np.all(np.isfinite(out)):
+        raise NwbMotorValueError(
+            f"synthesize_lever_trace: {name} must give one finite value per movement ({n}), got {out.size} values"
+        )
+    return out
 
 
 def _to_criterion(y: NDArray[np.float64], fs: float, shift: float, min_speed: float) -> NDArray[np.float64]:

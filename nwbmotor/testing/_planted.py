@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from nwbmotor._errors import NwbMotorValueError
 from nwbmotor.testing._calcium import gcamp_trace
+from nwbmotor.testing._lever import synthesize_lever_trace
 
 __all__ = ["planted_session", "planted_learning", "gcamp_trace"]
 
@@ -109,24 +110,26 @@ def _lever(
     style: NDArray[np.float64] | None = None,
     scale: NDArray[np.float64] | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    tb = np.arange(int(duration * rate)) / rate
-    lever = rng.normal(0.0, 0.002, tb.size)
-    for k, (start, stop, _) in enumerate(movements):
-        i0, i1 = np.searchsorted(tb, [start, stop])
-        u = (tb[i0:i1] - start) / (stop - start)
-        shape = np.sin(np.pi * u) ** 2
-        # a stereotyped press plus trial-specific sub-movements scaled by variability;
-        # with a planted press style the first sub-movement is the style itself
-        first = rng.normal(0, 0.6)
-        if style is not None:
-            first = 0.6 * style[k]
-        wobble = variability * (
-            first * np.sin(2 * np.pi * u)
-            + rng.normal(0, 0.6) * np.sin(3 * np.pi * u) * np.sin(np.pi * u)
-        )
-        gain = 1.0 if scale is None else scale[k]
-        lever[i0:i1] += gain * (0.5 * (1 + variability * rng.normal(0, 0.3)) * shape + 0.6 * wobble)
-    return tb, lever
+    """The lever of the planted movements: the generators' one lever synthesizer, its
+    presses repeating the session's template press (``template_variability``)."""
+    trace, _ = synthesize_lever_trace(
+        duration,
+        sample_rate=rate,
+        onset_times=movements[:, 0],
+        offset_times=movements[:, 1],
+        seed=int(rng.integers(2**31)),
+        partial_fraction=0.0,
+        rest_level=0.0,
+        noise_rms=0.002,
+        hum_amplitude=0.0,
+        drift_amplitude=0.0,
+        n_touches=0,
+        adc_bits=None,
+        template_variability=variability,
+        press_modes=style,
+        press_gains=scale,
+    )
+    return np.arange(trace.size) / rate, trace
 
 
 def _lead_cells(

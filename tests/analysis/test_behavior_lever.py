@@ -51,8 +51,9 @@ def test_lever_correlation_tracks_planted_variability() -> None:
     stereotyped, _ = planted_session(n_cells=2, n_frames=6000, seed=1, lever_variability=0.0)
     variable, _ = planted_session(n_cells=2, n_frames=6000, seed=1, lever_variability=1.0)
     a, b = lever_correlation(stereotyped), lever_correlation(variable)
-    # planted presses differ only in duration (0.6-1.4 s) when stereotyped
-    assert float(a.median_correlation) > 0.8
+    # planted presses repeat one template press and differ only in duration (0.6-1.4 s)
+    # when stereotyped: 0.78-0.87 over seeds 0-7; at variability 1, 0.47-0.66
+    assert float(a.median_correlation) > 0.75
     assert float(b.median_correlation) < float(a.median_correlation) - 0.1
     assert a.trace.sizes["rel_time"] == 303  # -0.02 ... +3.0 s in 10 ms bins
     assert a.rel_time.values[0] == pytest.approx(-0.02) and a.rel_time.values[-1] == pytest.approx(

@@ -32,7 +32,6 @@ import yaml
 from nwbmotor import NwbMotorError
 from nwbmotor.conversion import (
     SOURCE_KINDS,
-    SessionSpec,
     build_interfaces,
     convert,
     load_spec,
@@ -288,17 +287,6 @@ KINDS = sorted(set(SOURCE_KINDS) | {k for k in CASES if k.startswith("neuroconv:
 
 
 # ----------------------------------------------------------------------------- helpers
-#: whether a session of the spec can carry NeuroConv metadata (the ``neuroconv_metadata`` key)
-SPEC_TAKES_NEUROCONV_METADATA = "neuroconv_metadata" in {f.name for f in dataclasses.fields(SessionSpec)}
-
-
-def _needs_unsupported_metadata(case: Case, request: pytest.FixtureRequest) -> None:
-    """A case whose file needs NeuroConv metadata a spec cannot carry yet: must fail (strict xfail)."""
-    if case.neuroconv_metadata and not SPEC_TAKES_NEUROCONV_METADATA:
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="a spec cannot carry NeuroConv metadata yet: ImagingPlane location 'unknown'"))
-
-
 def _spec(root: Path, sources: dict[str, dict[str, Any]], neuroconv_metadata: dict[str, Any] | None = None) -> Path:
     spec = {
         "metadata": {
@@ -316,8 +304,7 @@ def _spec(root: Path, sources: dict[str, dict[str, Any]], neuroconv_metadata: di
                 "session_start_time": "2014-03-01T10:00:00-08:00",
                 "session_description": "Cued lever-press training with two-photon imaging.",
                 "sources": sources,
-                **({"neuroconv_metadata": neuroconv_metadata}
-                   if neuroconv_metadata and SPEC_TAKES_NEUROCONV_METADATA else {}),
+                **({"neuroconv_metadata": neuroconv_metadata} if neuroconv_metadata else {}),
             }],
         }],
     }
@@ -366,11 +353,8 @@ def test_every_registered_kind_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_converts_to_valid_file_with_objects_where_design_says(
-    kind: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
+def test_converts_to_valid_file_with_objects_where_design_says(kind: str, tmp_path: Path) -> None:
     case = _case(kind, tmp_path)
-    _needs_unsupported_metadata(case, request)
     result = _convert(_spec(tmp_path, case.sources, case.neuroconv_metadata), tmp_path / "nwb")
     assert result.ok, result.summary()
     (path,) = result.paths
