@@ -58,8 +58,9 @@ class LabRoisInterface(SegmentationInterfaceBase):
         Frames per second of the dF/F; required with ``dff_path``.
     cell_types : str or PathLike, optional
         CSV of (roi, cell_type) overriding the labels (0-based ROI index).
-    input_source : str, optional
-        Value of an ``input_source`` column for every ROI (e.g. 'contralateral M1').
+    input_source : str or list of str, optional
+        Value of an ``input_source`` column for every ROI (e.g. 'contralateral M1'),
+        or one value per ROI when boutons of several sources share the plane.
     plane_segmentation_name : str, default "PlaneSegmentation"
     imaging_plane_name : str, optional
 
@@ -91,7 +92,7 @@ class LabRoisInterface(SegmentationInterfaceBase):
         image_shape: tuple[int, int] = (512, 512),
         frame_rate: float | None = None,
         cell_types: FilePath | None = None,
-        input_source: str | None = None,
+        input_source: str | list[str] | None = None,
         plane_segmentation_name: str = "PlaneSegmentation",
         imaging_plane_name: str | None = None,
         verbose: bool = False,

@@ -43,8 +43,10 @@ def detect_events(
     frame conventions (:func:`nwbmotor.methods.events_excitatory_lab`,
     :func:`nwbmotor.methods.events_inhibitory_lab`: MATLAB's loess, velocity
     ``v(i) = s(i) - s(i-1)``, sign-change crossings with the acceleration's sign, a peak
-    search that never reaches the last frame, n - 1 standard deviations); the
-    parameters below then keep their published values. ``preset="nwbmotor"`` is the
+    search that never reaches the last frame, n - 1 standard deviations) and its NaN
+    rule (``AP_caEvents.m`` top level: a unit whose trace is all NaN gets NaN, other NaN
+    samples are set to 0 before detection); the parameters below then keep their
+    published values. ``preset="nwbmotor"`` is the
     re-derivation from the paper's text, whose parameters can be changed:
 
     **Excitatory** (and ``unknown``) units: s = loess(trace, 30 frames);
@@ -81,7 +83,8 @@ def detect_events(
     xarray.DataArray (time, unit)
         Event amplitudes (excitatory) or active dF/F (inhibitory), 0 elsewhere, with
         the coords of ``activity`` plus ``events_valid`` (unit); NaN for a unit
-        whose trace has NaN (reason in ``attrs['nan_reason']``). Every parameter is
+        whose trace has NaN (``peters2014``: only all-NaN; reason in
+        ``attrs['nan_reason']``). Every parameter is
         in ``attrs``.
 
     Raises
@@ -140,6 +143,12 @@ def detect_events(
     values = np.asarray(act.values, dtype=np.float64)
     finite = np.isfinite(values).all(axis=0)
     out = np.full(values.shape, np.nan)
+    n_zeroed = 0
+    if preset == "peters2014":
+        # AP_caEvents.m: all-NaN cells are discarded (NaN), other NaN samples become 0
+        finite = ~np.isnan(values).all(axis=0)
+        n_zeroed = int(np.isnan(values[:, finite]).sum())
+        values = np.where(np.isnan(values), 0.0, values)
     if finite.any() and preset == "peters2014":
         for u in np.flatnonzero(finite):
             algo = events_inhibitory_lab if types[u] == "inhibitory" else events_excitatory_lab
@@ -166,7 +175,10 @@ def detect_events(
     result = result.assign_coords(events_valid=("unit", finite))
     if not finite.all():
         bad = np.flatnonzero(~finite).tolist()
-        result.attrs["nan_reason"] = f"units at positions {bad} have NaN samples in their trace"
+        what = "only NaN samples" if preset == "peters2014" else "NaN samples in their trace"
+        result.attrs["nan_reason"] = f"units at positions {bad} have {what}"
+    if n_zeroed:
+        result.attrs["nan_samples_set_to_zero"] = n_zeroed
     return result
 
 

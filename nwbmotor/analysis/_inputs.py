@@ -185,6 +185,8 @@ def bouton_timing(
     window_frames: tuple[int, int] = (-28, 84),
     n_shuffles: int = 10_000,
     seed: int = 0,
+    level: str = "bouton",
+    axon_threshold: float = 0.5,
 ) -> xr.Dataset:
     """Bouton timing relative to movement onset, naive vs expert, with a shuffle null.
 
@@ -194,6 +196,12 @@ def bouton_timing(
     negative = earlier in experts). Null: the naive/expert labels of the source's
     boutons are shuffled ``n_shuffles`` times; ``p_earlier`` = (shuffles with a shift
     ≤ the observed + 1) / (N + 1), ``p_value`` the two-sided version.
+
+    Boutons of one axon carry the same spikes, so their latencies are not independent:
+    with ``level="axon"`` the boutons of each session are first grouped into axons
+    (:func:`group_axons`, ``axon_threshold``), each axon's latency is the median of its
+    used boutons', and the medians, shift and label shuffle are over axons. The
+    bouton-level null (the default) is too narrow when each axon has several boutons.
 
     Parameters
     ----------
@@ -208,13 +216,17 @@ def bouton_timing(
         Window around movement onset (frames).
     n_shuffles, seed : int
         Label shuffles and their seed.
+    level : {"bouton", "axon"}
+        The unit of the medians and of the shuffle (above).
+    axon_threshold : float
+        ``level="axon"``: the correlation threshold of :func:`group_axons` (0.5).
 
     Returns
     -------
     xarray.Dataset
         ``median_latency_naive``, ``median_latency_expert``, ``latency_shift``,
         ``p_earlier``, ``p_value``, ``n_naive``, ``n_expert`` (input: one per source); ``latency``
-        (bouton; coords ``bouton_source``, ``stage``).
+        (bouton, or one per axon with ``level="axon"``; coords ``bouton_source``, ``stage``).
 
     Raises
     ------
@@ -231,6 +243,8 @@ def bouton_timing(
     True
     """
     func = "bouton_timing"
+    if level not in ("bouton", "axon"):
+        raise NwbMotorValueError(f"{func}: level must be 'bouton' or 'axon', got {level!r}")
 
     def listify(x: Any) -> list[xr.Dataset]:
         return [x] if isinstance(x, xr.Dataset) else list(x)
@@ -247,6 +261,12 @@ def bouton_timing(
             ds = require_dataset(ds, func)
             src = _sources(ds, source, func)
             lat, sel = _latencies(ds, u, window_frames, func)
+            if level == "axon":
+                axon = np.asarray(group_axons(ds, threshold=axon_threshold, source=source)["axon_id"].values)
+                ids = np.unique(axon[sel & (axon >= 0)])
+                lat = np.asarray([np.median(lat[sel & (axon == a)]) for a in ids], float)
+                src = np.asarray([src[sel & (axon == a)][0] for a in ids])
+                sel = np.ones(ids.size, bool)
             lat_all.append(lat[sel])
             src_all.append(src[sel])
             stage_all.append(np.full(int(sel.sum()), stage))
@@ -280,8 +300,11 @@ def bouton_timing(
         "n_shuffles": int(n_shuffles),
         "seed": int(seed),
         "latency": "peak of the trial-mean dF/F over cued-rewarded movements, s from onset",
-        "null": "naive/expert labels shuffled among the source's boutons",
+        "null": f"naive/expert labels shuffled among the source's {level}s",
+        "level": level,
     }
+    if level == "axon":
+        attrs["axon_threshold"] = float(axon_threshold)
     if reasons:
         attrs["nan_reason"] = "; ".join(reasons)
     return xr.Dataset(

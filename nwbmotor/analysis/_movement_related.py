@@ -16,9 +16,11 @@ from nwbmotor.analysis._common import (
     require_var,
     session_items,
     session_name,
+    trial_var,
     unit_mask,
 )
 from nwbmotor.analysis._events import events_of
+from nwbmotor.methods import map_to_frames
 
 __all__ = [
     "CLASSIFICATION_VARIANTS",
@@ -289,8 +291,49 @@ def epoch_shuffle_percentile(
     return real, lower, upper
 
 
+def _rewarded_epoch_frames(movement: NDArray[np.bool_], reward_frames: NDArray[np.integer]) -> NDArray[np.bool_]:
+    """Frames kept by the 2014 rewarded-movement rule: all but those of unrewarded movement epochs.
+
+    The rule of ``AP_classify_cells.m`` ("FOR PAPER: classify cells using AP_caEvents for
+    REWARDED movements"): the movement trace is cut into units (each quiescent frame
+    alone, each movement epoch whole); a movement epoch none of whose frames is a
+    reward frame is removed, with its frames, from the session; the quiescent frames
+    and the rewarded epochs are kept.
+
+    Parameters
+    ----------
+    movement : ndarray of bool, shape (n_frames,)
+        Movement frames (dilated).
+    reward_frames : ndarray of int
+        Frame index of each reward onset (-1 or out of range: ignored).
+
+    Returns
+    -------
+    ndarray of bool, shape (n_frames,)
+        True for the frames kept.
+
+    Examples
+    --------
+    >>> mov = np.array([0, 1, 1, 0, 0, 1, 1, 0], bool)
+    >>> _rewarded_epoch_frames(mov, np.array([2])).astype(int).tolist()
+    [1, 1, 1, 1, 1, 0, 0, 1]
+    """
+    movement = np.asarray(movement, bool)
+    n = movement.size
+    rewards = np.asarray(reward_frames, np.int64)
+    rewards = rewards[(rewards >= 0) & (rewards < n)]
+    hit = np.zeros(n, bool)
+    hit[rewards] = True
+    edges = np.diff(np.r_[0, movement.astype(np.int8), 0])
+    keep = np.ones(n, bool)
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        if not hit[a:b].any():
+            keep[a:b] = False
+    return keep
+
+
 #: Classification variants of :func:`classify_movement_related`.
-CLASSIFICATION_VARIANTS = ("peters2014", "wright_v2")
+CLASSIFICATION_VARIANTS = ("peters2014", "peters2014_rewarded", "wright_v2")
 
 
 def classify_movement_related(
@@ -322,6 +365,19 @@ def classify_movement_related(
     (``AP_classify_cells.m``, "FOR PAPER ... ALL movements"; the lever's 1-ms active
     samples go to frames by the lab's rounding, ``frame_rule="lab"``).
 
+    ``variant="peters2014_rewarded"`` is the same test on rewarded movements only
+    (``AP_classify_cells.m``, "FOR PAPER: classify cells using AP_caEvents for
+    REWARDED movements", saved as ``*_classified_cells_caEvents_rewardedmove_10k``):
+    a movement epoch (after the ±5-frame dilation) none of whose frames is the frame of
+    a reward onset (``reward_time`` of the rewarded trials, by
+    :func:`nwbmotor.methods.map_to_frames`; the lab's ``round(bhv.reward_frames)``)
+    is removed from the session with its frames and events; the statistic is
+    Σ event amplitude × movement frame over the remaining frames, and the remaining
+    units (quiescent frames alone, rewarded epochs whole) are shuffled, with the same
+    p = tied rank / (N + 1) and thresholds. The
+    figures of the lab's paper script (``lever_paper_figures.m``) load the
+    all-movements result; this variant is the one it keeps commented out.
+
     ``variant="wright_v2"`` is the lab's later rule (``Lab_Analyses``
     ``movement_responsiveness_v2.py``): the statistic is Σ dF/F × movement frame
     (``session.activity``, unless ``events`` is given), movement frames are not
@@ -332,8 +388,9 @@ def classify_movement_related(
     th (``shuffle_lower``, ``shuffle_upper``; ``p_value`` is NaN).
 
     Reads ``session.activity`` (time, unit) (or ``session.events`` if present),
-    ``movement_start_time`` and ``movement_stop_time`` (movement), and the unit
-    coords ``cell_type`` and ``excluded``.
+    ``movement_start_time`` and ``movement_stop_time`` (movement), the unit
+    coords ``cell_type`` and ``excluded``, and for ``peters2014_rewarded`` the trial
+    variables ``reward_time`` and ``rewarded``.
 
     Parameters
     ----------
@@ -355,8 +412,9 @@ def classify_movement_related(
         ``cell_type`` coordinate are all tested.
     seed : int
         Random seed of the shuffles.
-    variant : {"peters2014", "wright_v2"}
-        The 2014 paper's rule or the Wright v2 rule (above).
+    variant : {"peters2014", "peters2014_rewarded", "wright_v2"}
+        The 2014 paper's rule on all movements, on rewarded movements only, or the
+        Wright v2 rule (above).
     percentile : float
         ``wright_v2``: the shuffle percentile of the bounds (97.5).
     frame_rule : {"lab", "overlap"}
@@ -374,7 +432,8 @@ def classify_movement_related(
     ------
     NwbMotorValueError
         If the session has no activity or no movements, every movement lies outside
-        the recording, or the events and activity differ in length.
+        the recording, the events and activity differ in length, or (variant
+        ``peters2014_rewarded``) no reward falls on a movement epoch.
 
     Examples
     --------
@@ -418,6 +477,22 @@ def classify_movement_related(
     finite = np.isfinite(values).all(axis=0)
     active = (values != 0).any(axis=0)
     run = tested & finite & active
+    keep = np.ones(mov.size, bool)
+    if variant == "peters2014_rewarded":
+        reward = trial_var(ds, "reward_time", func).astype(float)
+        if "rewarded" in ds.data_vars:
+            reward = np.where(trial_var(ds, "rewarded", func).astype(bool), reward, np.nan)
+        keep = _rewarded_epoch_frames(mov, map_to_frames(reward, time))
+        if not mov[keep].any():
+            raise NwbMotorValueError(
+                f"{func}: {session_name(ds)}: no reward onset ({int(np.isfinite(reward).sum())} rewards) "
+                f"falls on one of the {int(np.sum(np.diff(np.r_[0, mov.astype(int)]) == 1))} movement "
+                f"epochs; variant 'peters2014_rewarded' needs rewarded movements (use variant='peters2014')"
+            )
+        values = values[keep]
+        mov = mov[keep]
+        active = (values != 0).any(axis=0)
+        run = tested & finite & active
     stat = np.full(values.shape[1], np.nan)
     p = np.full(values.shape[1], np.nan)
     lower = np.full(values.shape[1], np.nan)
@@ -433,7 +508,7 @@ def classify_movement_related(
         stat[run], p[run] = movement_shuffle_test(
             values if run.all() else values[:, run], mov, n_shuffles, seed=seed
         )
-    if variant == "peters2014":
+    if variant in ("peters2014", "peters2014_rewarded"):
         is_move, is_quiet = run & (p > p_movement), run & (p < p_quiescence)
         statistic_name = "sum of event amplitude on movement frames"
     else:
@@ -460,6 +535,7 @@ def classify_movement_related(
             "variant": variant,
             "frame_rule": frame_rule,
             "movement_fraction": float(mov.mean()),
+            "n_frames_used": int(keep.sum()),
             "n_movement_epochs": int(np.sum(np.diff(np.r_[0, mov.astype(int)]) == 1)),
             "session_id": ds.attrs.get("session_id", ""),
         },

@@ -395,6 +395,12 @@ def _clamp_ends(b: NDArray[np.float64], reliable: int) -> None:
     b[n - reliable - 1 :] = b[n - reliable - 1]
 
 
+def _lab_window(n: int, frame_rate: float) -> int:
+    """``AP_baselineEstimation.m`` step 1: ``round(60 fr)`` frames, ``round(n / 3)`` when the trace is not longer."""
+    window = _round(60.0 * frame_rate)
+    return _round(n / 3.0) if n <= window else window
+
+
 def _lab_roi(trace: NDArray[np.float64], frame_rate: float) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
     """One ROI of ``AP_baselineEstimation.m``: (dF/F, baseline), or None when the ROI is invalid."""
     n = trace.size
@@ -404,9 +410,7 @@ def _lab_roi(trace: NDArray[np.float64], frame_rate: float) -> tuple[NDArray[np.
     active = np.zeros(n, dtype=bool)
     window = 1
     for run in (1, 2):
-        window = _round(60.0 * frame_rate)
-        if cur.size <= window:
-            window = _round(cur.size / 3.0)
+        window = _lab_window(cur.size, frame_rate)
         if cur.size < 31:
             return None
         base = matlab_moving_mean(cur, window)
@@ -453,6 +457,33 @@ def dff_lab(
     F: NDArray[np.floating], frame_rate: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """dF/F by the lab's ``AP_baselineEstimation.m``, exactly (preset ``peters2014``).
+
+    Step by step (every step is ``AP_baselineEstimation.m``; MATLAB's ``smooth`` is
+    :func:`nwbmotor.methods._matlab.matlab_moving_mean` / ``matlab_loess``):
+
+    ========================================  ==============================================
+    lab code (``AP_baselineEstimation.m``)    here
+    ========================================  ==============================================
+    ``baseline_est_runs = 2``                 two rounds in ``_lab_roi``
+    step 1, ``smooth(curr_trace, W)``         ``_lab_window`` (``round(60 fr)``, else
+                                              ``round(n/3)``), ``matlab_moving_mean``
+    ``smooth_reliable`` end copy              ``_clamp_ends`` (``ceil(W/2)``)
+    step 2, ``smooth(., 30, 'loess')``        ``matlab_loess`` of the trace and of F - B
+    ``mode(round(.))`` / ``gmdistribution``   ``_lab_mode`` (``_matlab_mode``,
+                                              ``_grid_mode``; grid kept when within 100)
+    ``noise_std = std(df - smooth(df))``      ``np.std(..., ddof=1)``
+    step 3, ``ub`` / ``lb`` bounds            one-sided round 1, two-sided round 2
+    ``conv2(., ones(1, round(round(5 fr)/2)), 'same')``  ``_lab_pad``
+    truncate active frames, iterate           ``index`` / ``cur`` bookkeeping
+    ``length <= 0.05 n`` -> skip              invalid (NaN row)
+    ``smooth(whole_noise_smooth(~active), W)``  moving mean of the loess'd trace on
+                                              inactive frames, ends copied, ``interp1``
+                                              with first and last frames pinned
+    step 4, ``noise_std2 = std(|d - s|)``     ``+-2 noise_std2`` bounds, padded as above
+    ``sum(active) >= 0.95 n`` -> skip         invalid (NaN row)
+    ``baseline_offset`` (mode / grid mode)    ``_lab_mode`` of the inactive ``s``
+    step 5, ``(F - F0) ./ F0``                returned ``dff``, ``baseline`` = F0
+    ========================================  ==============================================
 
     Per ROI (an ROI with any NaN is invalid), two rounds: a 1-min moving mean ``B``
     (MATLAB ``smooth``, ends clamped over ``ceil(W/2)`` frames; ``W = round(60 fr)``, a

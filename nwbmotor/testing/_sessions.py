@@ -127,6 +127,11 @@ class LabSessionTruth:
         Rendering (a).
     image_shape : (int, int)
     input_source : ndarray of str or None
+    axon : ndarray of int or None
+        The axon of each ROI when boutons were planted (``boutons_per_axon > 1``).
+    segmentation : {"suite2p", "lab_rois"}
+        Which segmentation source holds the ROIs (:func:`expected_view` renders the
+        Suite2p one).
         Input-source label of each ROI, when planted.
     path : Path or None
         Rendering (b), once converted.
@@ -155,6 +160,8 @@ class LabSessionTruth:
     spec_path: Path
     image_shape: tuple[int, int]
     input_source: np.ndarray | None = None
+    axon: np.ndarray | None = None
+    segmentation: str = "suite2p"
     path: Path | None = None
     _dff: np.ndarray | None = dataclasses.field(default=None, repr=False)
 
@@ -251,6 +258,7 @@ def _plant_dff(
     *,
     p_active: float,
     timing_jitter: float,
+    spontaneous_rate_hz: float = 0.02,
 ) -> np.ndarray:
     """Noise-free dF/F (n_rois, n_frames) of the planted transients."""
     from nwbmotor.testing._calcium import gcamp_trace
@@ -263,7 +271,7 @@ def _plant_dff(
     quiet = frame_times[~moving]
     dff = np.zeros((n_rois, n_frames))
     for c in range(n_rois):
-        times = [rng.uniform(t0, t1, rng.poisson(0.02 * (t1 - t0)))]
+        times = [rng.uniform(t0, t1, rng.poisson(spontaneous_rate_hz * (t1 - t0)))]
         if cells["movement"][c]:
             fire = rng.random(onsets.size) < p_active
             times.append(onsets[fire] + latency[c] + rng.normal(0.0, timing_jitter, int(fire.sum())))
@@ -300,6 +308,10 @@ def write_lab_files(
     global_ids: Sequence[int] | None = None,
     invalid_rois: Sequence[int] = (),
     input_sources: Sequence[str] | None = None,
+    segmentation: str = "suite2p",
+    boutons_per_axon: int = 1,
+    source_latencies: Mapping[str, float] | None = None,
+    spontaneous_rate_hz: float = 0.02,
 ) -> LabSessionTruth:
     """Plant one imaged lever-press session and write it as the lab's raw files with their spec.
 
@@ -342,7 +354,23 @@ def write_lab_files(
         dF/F baseline fails (``dff_valid`` False).
     input_sources : sequence of str, optional
         Input-source label per ROI (axonal boutons, e.g. ``"motor thalamus"``), given to
-        the Suite2p source as its ``input_source`` (the ROI table's column).
+        the segmentation source as its ``input_source`` (the ROI table's column).
+    segmentation : {"suite2p", "lab_rois"}, default "suite2p"
+        The ROIs as a Suite2p plane folder (``suite2p/plane0/``: F, Fneu, spks, stat,
+        the converter computes dF/F) or as the lab's ROI files (``rois/``: ``.roi``
+        polygons, ``_roilabels.roilabel`` with ``gad`` tags, ``_roi_data.mat`` with
+        ``im.roi_trace_df`` = the planted dF/F plus white noise of ``noise_sd``).
+    boutons_per_axon : int, default 1
+        Above 1, ROIs are axonal boutons: consecutive groups of this many ROIs are one
+        axon, sharing its planted transients with a gain per bouton (0.6-1.4) and their
+        own noise; movement-relatedness and latency belong to the axon (``truth.axon``).
+        The ROIs of an axon must share their ``input_sources`` label.
+    source_latencies : mapping of str to float, optional
+        Latency (s after movement onset) of the movement-related axons of each input
+        source (± 30 ms), instead of a uniform draw in −0.05 … 0.4 s; needs
+        ``input_sources``.
+    spontaneous_rate_hz : float, default 0.02
+        Rate of each cell's (or axon's) transients outside the planted ones.
 
     Returns
     -------
@@ -378,6 +406,26 @@ def write_lab_files(
     if input_sources is not None and (len(input_sources) != n_rois or not all(str(v).strip() for v in input_sources)):
         raise NwbMotorValueError(
             f"write_lab_files: input_sources needs one non-empty label per ROI ({n_rois}), got {len(input_sources)}")
+    if segmentation not in ("suite2p", "lab_rois"):
+        raise NwbMotorValueError(
+            f"write_lab_files: segmentation must be 'suite2p' or 'lab_rois', got {segmentation!r}")
+    if int(boutons_per_axon) < 1:
+        raise NwbMotorValueError(f"write_lab_files: boutons_per_axon must be >= 1, got {boutons_per_axon!r}")
+    axon = np.arange(n_rois) // int(boutons_per_axon)
+    n_axons = int(axon[-1]) + 1
+    if input_sources is not None:
+        labels_arr = np.asarray([str(v) for v in input_sources])
+        mixed = [a for a in range(n_axons) if np.unique(labels_arr[axon == a]).size > 1]
+        if mixed:
+            raise NwbMotorValueError(
+                f"write_lab_files: the ROIs of axon(s) {mixed} (groups of boutons_per_axon={boutons_per_axon} "
+                f"consecutive ROIs) have different input_sources; give one label per axon")
+    if source_latencies is not None:
+        missing = sorted(set() if input_sources is None else set(labels_arr.tolist()) - set(source_latencies))
+        if input_sources is None or missing:
+            raise NwbMotorValueError(
+                f"write_lab_files: source_latencies needs input_sources and a latency for every source; "
+                f"missing {missing if input_sources is not None else 'input_sources'}")
     bad = [i for i in invalid_rois if not 0 <= i < n_rois]
     if bad:
         raise NwbMotorValueError(f"write_lab_files: invalid_rois {bad} outside 0..{n_rois - 1}")
@@ -396,11 +444,22 @@ def write_lab_files(
         lever_options={"press_styles": {"typical": 2, "fast": 1, "slow": 1, "double": 1}},
     )
     frame_times = rig.frame_times
-    cells = _draw_cells(rng, n_rois, {"movement": fraction_movement_related,
-                                      "quiescence": fraction_quiescence_related, "inhibitory": fraction_inhibitory})
-    latency = np.where(cells["movement"], rng.uniform(-0.05, 0.4, n_rois), np.nan)
+    # cells are drawn per axon; without boutons every ROI is its own axon
+    cells = _draw_cells(rng, n_axons, {"movement": fraction_movement_related,
+                                       "quiescence": fraction_quiescence_related, "inhibitory": fraction_inhibitory})
+    latency = np.where(cells["movement"], rng.uniform(-0.05, 0.4, n_axons), np.nan)
+    if source_latencies is not None:
+        axon_source = np.asarray([labels_arr[axon == a][0] for a in range(n_axons)])
+        jitter = np.random.default_rng([seed, 11]).normal(0.0, 0.03, n_axons)
+        latency = np.where(cells["movement"], [source_latencies[v] for v in axon_source] + jitter, np.nan)
     planted = _plant_dff(rng, frame_times, frame_rate, rig.movement_onsets, rig.movement_offsets, cells,
-                         np.nan_to_num(latency), p_active=p_active, timing_jitter=timing_jitter)
+                         np.nan_to_num(latency), p_active=p_active, timing_jitter=timing_jitter,
+                         spontaneous_rate_hz=spontaneous_rate_hz)
+    if boutons_per_axon > 1:
+        gain = np.random.default_rng([seed, 13]).uniform(0.6, 1.4, n_rois)
+        planted = planted[axon] * gain[:, None]
+        cells = {k: v[axon] for k, v in cells.items()}
+        latency = latency[axon]
     traces = raw_traces(planted, frame_rate, rng, noise_sd=noise_sd, neuropil_coefficient=_NEUROPIL_COEFFICIENT)
     valid = np.ones(n_rois, bool)
     for i in invalid_rois:  # a dead ROI: less light than its neuropil
@@ -409,16 +468,27 @@ def write_lab_files(
     field = make_cell_field(n_rois, image_shape, seed=seed)
     rendered = render_session(field, shuffle=False, seed=seed)
     plane = folder / "suite2p" / "plane0"
-    written = write_suite2p_plane(plane, session=rendered, traces=traces, frame_rate=frame_rate,
-                                  inhibitory=cells["inhibitory"].tolist(), seed=seed)
+    if segmentation == "suite2p":
+        written = write_suite2p_plane(plane, session=rendered, traces=traces, frame_rate=frame_rate,
+                                      inhibitory=cells["inhibitory"].tolist(), seed=seed)
+    else:
+        written = _write_lab_rois(folder / "rois", subject_id, session_id, rendered, planted, cells["inhibitory"],
+                                  noise_sd, seed)
     gid = np.arange(n_rois, dtype=np.int64) if global_ids is None else np.asarray(global_ids, dtype=np.int64)
     registration = write_registration_table(folder / "registration.csv", {session_id: gid.tolist()})
     centroid = np.array([[np.sum(x * w) / np.sum(w), np.sum(y * w) / np.sum(w)]
                          for y, x, w in (tuple(np.asarray(a, np.float64) for a in m) for m in rendered["masks"])])
 
+    labelled = {} if input_sources is None else {"input_source": [str(v) for v in input_sources]}
+    segmentation_source: dict[str, Any] = (
+        {"suite2p": {"folder_path": str(plane.relative_to(folder)), "dff_preset": _DFF_PRESET, **labelled}}
+        if segmentation == "suite2p" else
+        {"lab_rois": {"file_path": str(written["roi_path"].relative_to(folder)),
+                      "dff_path": str(written["dff_path"].relative_to(folder)),
+                      "image_shape": [int(v) for v in image_shape], "frame_rate": float(frame_rate), **labelled}}
+    )
     sources: dict[str, Any] = {
-        "suite2p": {"folder_path": str(plane.relative_to(folder)), "dff_preset": _DFF_PRESET,
-                    **({} if input_sources is None else {"input_source": [str(v) for v in input_sources]})},
+        **segmentation_source,
         "registration": {"file_path": str(registration.relative_to(folder)), "session": session_id},
         "xsglog": {"folder_path": str(rig.folder.relative_to(folder))},
     }
@@ -455,7 +525,36 @@ def write_lab_files(
         rig=rig, dispatcher=dispatcher, opto=opto, raw_folder=folder, spec_path=spec_path,
         image_shape=(int(image_shape[0]), int(image_shape[1])),
         input_source=None if input_sources is None else np.asarray(input_sources, dtype=str),
+        axon=axon if boutons_per_axon > 1 else None, segmentation=segmentation,
     )
+
+
+def _write_lab_rois(
+    folder: Path,
+    subject_id: str,
+    session_id: str,
+    rendered: Mapping[str, Any],
+    planted: np.ndarray,
+    inhibitory: np.ndarray,
+    noise_sd: float,
+    seed: int,
+) -> dict[str, Any]:
+    """The ROIs as the lab's ROI files: polygons around the rendered masks, labels, dF/F."""
+    from nwbmotor.testing._segmentation import _outline, write_roi_dff_file, write_roi_file, write_roilabel_file
+
+    rng = np.random.default_rng([seed, 17])
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{subject_id}_{session_id}"
+    polygons = [_outline(np.asarray(y, float), np.asarray(x, float), 16, rng) for y, x, _ in rendered["masks"]]
+    dff = planted + rng.normal(0.0, noise_sd, planted.shape)
+    return {
+        "roi_path": write_roi_file(folder / f"{name}.roi", polygons),
+        "labels_path": write_roilabel_file(folder / f"{name}_roilabels.roilabel",
+                                           [["gad"] if g else [] for g in inhibitory]),
+        "dff_path": write_roi_dff_file(folder / f"{name}_roi_data.mat", dff),
+        "cell_type": np.where(inhibitory, "inhibitory", "excitatory"),
+        "iscell": np.ones((planted.shape[0], 2)),
+    }
 
 
 # --------------------------------------------------------------------------- rendering (b)

@@ -102,3 +102,77 @@ def test_unknown_variant_is_an_error():
     ds, _ = planted_session(n_cells=5, n_frames=1000, seed=0)
     with pytest.raises(NwbMotorValueError, match=r"unknown variant 'wright'"):
         classify_movement_related(ds, variant="wright")
+
+
+def _tiny_session(reward_times):
+    """20 frames at 10 Hz; movements on frames 3-5 and 12-14; events given per test."""
+    import xarray as xr
+
+    time = np.arange(20) / 10.0
+    return xr.Dataset(
+        {
+            "activity": (("time", "unit"), np.zeros((20, 3))),
+            "movement_start_time": ("movement", [0.3, 1.2]),
+            "movement_stop_time": ("movement", [0.5, 1.4]),
+            "reward_time": ("trial", np.asarray(reward_times, float)),
+            "rewarded": ("trial", np.isfinite(np.asarray(reward_times, float))),
+        },
+        coords={"time": time, "unit": [0, 1, 2]},
+    )
+
+
+def test_rewarded_variant_drops_unrewarded_epochs_and_shuffles_the_rest():
+    import xarray as xr
+
+    ds = _tiny_session([0.4, np.nan])  # one reward, on frame 4: epoch 3-5 is rewarded, 12-14 is not
+    ev = np.zeros((20, 3))
+    ev[4, 0] = 1.0  # on the rewarded movement
+    ev[13, 1] = 1.0  # on the unrewarded movement, whose frames are removed
+    ev[10, 2] = 1.0  # quiescent
+    events = xr.DataArray(ev, dims=("time", "unit"), coords={"time": ds.time, "unit": ds.unit})
+    n = 20_000
+    res = classify_movement_related(
+        ds, events, variant="peters2014_rewarded", dilate_frames=0, frame_rule="overlap", n_shuffles=n
+    )
+    # 17 frames remain: 14 quiescent units and the 3-frame epoch, 15 units in all. The
+    # epoch's start is its slot s (0..14), so it covers a given position with P = 3/15.
+    assert res.attrs["n_frames_used"] == 17 and res.attrs["variant"] == "peters2014_rewarded"
+    np.testing.assert_array_equal(res.statistic.values[[0, 2]], [1.0, 0.0])
+    # p = (less + ties / 2 + 1) / (N + 1): cell 0 (real 1): 0.8 + 0.2 / 2; cell 2 (real 0): 0.8 / 2
+    np.testing.assert_allclose(res.p_value.values[[0, 2]], [0.9, 0.4], atol=0.01)
+    # cell 1 has no event left on the frames used: not tested, as a cell without events
+    assert np.isnan(res.p_value.values[1]) and "1 units have no events" in res.attrs["nan_reason"]
+    # the all-movements rule keeps the unrewarded epoch: cell 1's event is on a movement
+    res_all = classify_movement_related(ds, events, dilate_frames=0, frame_rule="overlap", n_shuffles=n)
+    np.testing.assert_array_equal(res_all.statistic.values, [1.0, 1.0, 0.0])
+    assert res_all.attrs["n_frames_used"] == 20
+
+
+def test_rewarded_variant_keeps_an_epoch_whose_dilated_frames_hold_the_reward():
+    from nwbmotor.analysis._movement_related import _rewarded_epoch_frames
+
+    mov = movement_frames(np.arange(40) / 10.0, np.array([1.0, 2.5]), np.array([1.2, 2.7]), 2, frame_rule="overlap")
+    # epochs 8-14 and 23-29 after the +-2 dilation; a reward on frame 9 (dilated part) counts
+    keep = _rewarded_epoch_frames(mov, np.array([9, -1, 99]))
+    np.testing.assert_array_equal(np.flatnonzero(~keep), np.arange(23, 30))
+    keep = _rewarded_epoch_frames(mov, np.array([5]))  # a reward on a quiescent frame rewards nothing
+    np.testing.assert_array_equal(np.flatnonzero(~keep), np.r_[8:15, 23:30])
+
+
+def test_rewarded_variant_without_a_rewarded_movement_is_an_error():
+    ds = _tiny_session([np.nan, np.nan])
+    with pytest.raises(NwbMotorValueError, match=r"no reward onset .* falls on one of the 2 movement epochs"):
+        classify_movement_related(ds, ds.activity + 0.0, variant="peters2014_rewarded", dilate_frames=0)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_rewarded_variant_recovers_planted_movement_related_cells(seed):
+    ds, truth = planted_session(n_cells=40, n_frames=6000, seed=seed)
+    exc = ds.cell_type.values == "excitatory"
+    res = classify_movement_related(ds, n_shuffles=2000, variant="peters2014_rewarded")
+    assert res.attrs["n_frames_used"] < ds.sizes["time"]  # spontaneous movements were removed
+    true = truth["movement_related"] & exc
+    found = res.movement_related.values
+    assert (found & true).sum() >= 0.8 * true.sum()
+    assert (found & ~truth["movement_related"]).sum() <= max(1, int(0.05 * (~truth["movement_related"]).sum()))
+    assert not (res.quiescence_related.values & true).any()

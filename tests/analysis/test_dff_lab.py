@@ -77,3 +77,32 @@ def test_nan_rois_are_invalid_and_the_preset_dispatches():
         dff_from_fluorescence(F, FS, preset="peters2014", pad_s=2.5)
     with pytest.raises(NwbMotorValueError, match=r"shape \(n_rois, n_frames\)"):
         dff_lab(np.ones(10), FS)
+
+
+def test_baseline_window_is_one_minute_or_a_third_of_a_short_trace():
+    from nwbmotor.methods._dff import _lab_window
+
+    # AP_baselineEstimation.m: round(1 * 60 * framerate); if size <= that, round(size / 3)
+    assert _lab_window(8400, 28.0) == 1680
+    assert _lab_window(1681, 28.0) == 1680
+    assert _lab_window(1680, 28.0) == 560
+    assert _lab_window(1000, 30.5) == 333  # round(1000 / 3)
+    assert _lab_window(5000, 28.5) == 1710
+
+
+def test_mode_is_the_gaussian_grid_point_unless_100_away_from_mode_of_rounded_values():
+    from nwbmotor.methods._dff import _lab_mode
+
+    # mode(round(x)) = 0; grid 0, 2.5, 5, 7.5: nearest the mean 2.5 is 2.5, within 100 -> 2.5
+    assert _lab_mode(np.array([0.0, 0.0, 0.0, 10.0])) == 2.5
+    # mode(round(x)) = 0; grid step 1000 / 5 = 200, the mean 400 is grid point 2 -> 400, 100 or more away -> 0
+    assert _lab_mode(np.array([0.0, 0.0, 0.0, 1000.0, 1000.0])) == 0.0
+    # rounding is MATLAB's (halves away from zero) before the mode: 0.5 -> 1, 1.4 -> 1
+    assert _lab_mode(np.array([0.5, 1.4, 2.6, 1000.0])) == pytest.approx(1.0)
+
+
+def test_dff_is_f_minus_f0_over_f0_with_f0_the_returned_baseline():
+    f, _ = _cell(0.05, 5)
+    dff, base, valid = dff_lab(f[None, :], FS)
+    assert valid[0]
+    np.testing.assert_allclose(dff[0], (f - base[0]) / base[0])

@@ -161,3 +161,17 @@ def test_detect_events_default_is_the_lab_code_and_records_the_preset():
 def test_detect_events_bad_preset_use(kwargs, match):
     with pytest.raises(NwbMotorValueError, match=match):
         detect_events(_activity(_traces(0)), **kwargs)
+
+
+def test_lab_preset_sets_nan_samples_to_zero_and_drops_all_nan_units():
+    # AP_caEvents.m: all-NaN cells are discarded, other NaN samples are set to 0 first
+    raw = _traces(0)
+    holed = raw.copy()
+    holed[[10, 500]] = np.nan
+    act = xr.DataArray(np.c_[holed, np.full(raw.size, np.nan)], dims=("time", "unit"),
+                       coords={"time": np.arange(raw.size) / 28.0})
+    ev = detect_events(act)
+    zeroed = np.where(np.isnan(holed), 0.0, holed)
+    np.testing.assert_array_equal(ev.values[:, 0], events_excitatory_lab(zeroed))
+    assert np.isnan(ev.values[:, 1]).all() and ev.events_valid.values.tolist() == [True, False]
+    assert ev.attrs["nan_samples_set_to_zero"] == 2 and "[1] have only NaN samples" in ev.attrs["nan_reason"]
