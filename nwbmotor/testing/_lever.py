@@ -178,8 +178,8 @@ def _press_profile(
     y[n_rise + n_hold + n_fall :] = shift + ring * taper
     if sub_movements is not None:
         u = np.arange(n_total) / n_total
-        a, b = sub_movements
-        y += amplitude * (a * np.sin(2 * np.pi * u) + b * np.sin(3 * np.pi * u) * np.sin(np.pi * u))
+        w1, w2 = sub_movements
+        y += amplitude * (w1 * np.sin(2 * np.pi * u) + w2 * np.sin(3 * np.pi * u) * np.sin(np.pi * u))
     return y
 
 
