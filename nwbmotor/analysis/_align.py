@@ -176,6 +176,15 @@ def _time_dim(da: xr.DataArray) -> str:
     return str(dims[0])
 
 
+def _sorted_unique(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``np.unique`` of row indices by one sort (numpy's hash-based unique is slower on
+    the long, mostly contiguous row lists of many windows)."""
+    s = np.sort(values, axis=None)
+    if s.size == 0:
+        return s
+    return s[np.r_[True, s[1:] != s[:-1]]]
+
+
 def _regular_index(da: xr.DataArray, dim: str) -> tuple[float, float, int] | None:
     """(start, step, size) of a range index on ``dim`` (xarray's ``RangeIndex``), else None."""
     from xarray.indexes import RangeIndex
@@ -347,7 +356,7 @@ def trial_align(
     # one outer read of the samples the windows need (the view decompresses its chunks on
     # every core), then one numpy gather. (A vectorized isel would make xarray build
     # index arrays of the full (event, rel_time, unit) size first: slower.)
-    needed = np.unique(rows[rows >= 0])
+    needed = _sorted_unique(rows[rows >= 0])
     values, held = _take(activity, tdim, needed)
     data = gather_aligned(values, held, rows, weights)
 
