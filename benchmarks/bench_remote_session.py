@@ -86,16 +86,20 @@ def main() -> None:
     with serve_files(folder) as served:
         url = served.url(path.name)
         results = {}
+        seconds = {}
         for name, run in (("nwbmotor open_session + trial_align", _nwbmotor), ("pynwb + remfile", _pynwb_remfile)):
             run(url, served)  # warm-up: imports (dask, pynwb's namespaces) are not the network
             runs = [run(url, served) for _ in range(args.repeats)]
             values, opened, total, requests, _ = runs[-1]
             results[name] = values
             secs = statistics.median(r[4] for r in runs)
+            seconds[name] = secs
             print(f"{name:>36}: open {opened / 1e6:7.2f} MB ({opened / size:6.2%}), total {total / 1e6:7.2f} MB "
                   f"({total / size:6.2%}), {requests} requests, {secs:.2f} s")
     a, b = results.values()
     print("same samples:", bool(np.array_equal(a, b)))
+    ours, peer = seconds.values()
+    print(f"time ratio nwbmotor / (pynwb + remfile): {ours / peer:.2f}")
 
 
 if __name__ == "__main__":

@@ -3,30 +3,41 @@
 Two functions, stable for every converter that writes imaging data (raw movies,
 Suite2p, the lab's ROI files):
 
-* :func:`ophys_metadata` builds the NeuroConv-style ``metadata["Ophys"]`` section with
+* :func:`ophys_metadata` builds NeuroConv's ``Devices`` and ``Ophys`` metadata with
   complete optical metadata (microscope, indicator, excitation wavelength, imaging
   plane location as an Allen CCF acronym, grid spacing from the field of view).
 * :func:`ensure_imaging_plane` creates the device and imaging plane a metadata dict
   describes in an ``NWBFile``, or returns the plane already there with that name, so
   that a movie and its segmentation share one ``ImagingPlane``.
 
-The layout is NeuroConv's list-based ophys metadata (``Ophys.Device``,
-``Ophys.ImagingPlane``, ``Ophys.TwoPhotonSeries``, entries matched by ``name``), which
-``neuroconv.utils.dict_deep_update`` merges entry by entry across the interfaces of a
-session::
+The layout is NeuroConv's dict-based ophys metadata (the list-based one, ``Ophys.Device``
+/ ``Ophys.ImagingPlane`` / ``Ophys.TwoPhotonSeries``, is deprecated in NeuroConv 0.10 for
+removal in 2027). Each entry is keyed by a name of its own (here: the name of the NWB
+object it becomes) and links to the others by key, so
+``neuroconv.utils.dict_deep_update`` merges the interfaces of a session entry by entry::
 
-    {"Ophys": {
-        "Device": [{"name": "Microscope", "description": ...}],
-        "ImagingPlane": [{"name": "ImagingPlane", "description": ..., "device": "Microscope",
-                          "excitation_lambda": 925.0, "indicator": "GCaMP6f", "location": "MOp",
-                          "imaging_rate": 28.0, "grid_spacing": [x_m, y_m],
-                          "grid_spacing_unit": "meters",
-                          "optical_channel": [{"name": "Green", "description": ...,
-                                               "emission_lambda": 510.0}]}],
-        "TwoPhotonSeries": [{"name": "TwoPhotonSeries", "imaging_plane": "ImagingPlane", ...}],
+    {"Devices": {"Microscope": {"name": "Microscope", "description": ...}},
+     "Ophys": {
+        "ImagingPlanes": {"ImagingPlane": {
+            "name": "ImagingPlane", "description": ..., "device_metadata_key": "Microscope",
+            "excitation_lambda": 925.0, "indicator": "GCaMP6f", "location": "MOp",
+            "imaging_rate": 28.0, "grid_spacing": [row_m, column_m], "grid_spacing_unit": "meters",
+            "optical_channel": [{"name": "Green", "description": ..., "emission_lambda": 510.0}]}},
+        "MicroscopySeries": {"TwoPhotonSeries": {
+            "name": "TwoPhotonSeries", "imaging_plane_metadata_key": "ImagingPlane", ...}},
     }}
 
+Metadata in the old list layout is still read (:func:`normalized_ophys`), never written.
+
 Names when a recording has several channels or planes: see :func:`imaging_plane_name`.
+
+Image axes follow NWB's dims literally, as NeuroConv writes Suite2p ROIs: a movie is
+stored (frames, x, y), so for nwbmotor's row-major frames (frames, height, width) NWB's
+x is the row axis and y the column axis. ``grid_spacing``, ``dimension`` and
+``field_of_view`` are given in that (x, y) order, and ROI pixel masks hold (x = row,
+y = column, weight), exactly as ``neuroconv``'s ``Suite2pSegmentationInterface`` writes
+Suite2p's (``ypix``, ``xpix``, ``lam``); the session view's ``unit_x`` / ``unit_y`` read
+them the same way, so both conversions of one Suite2p folder give the same coordinates.
 """
 
 from __future__ import annotations
@@ -50,6 +61,7 @@ __all__ = [
     "DEFAULT_INDICATOR",
     "DEFAULT_LOCATION",
     "ensure_imaging_plane",
+    "imaging_plane_entry",
     "imaging_plane_name",
     "normalized_ophys",
     "ophys_metadata",
@@ -123,9 +135,9 @@ def ophys_metadata(
     plane_depths_um: Sequence[float] | None = None,
     series_description: str = "Raw two-photon movie.",
 ) -> dict[str, Any]:
-    """NeuroConv-style ``{"Ophys": {...}}`` metadata with complete optical metadata.
+    """NeuroConv's dict-based ``{"Devices": ..., "Ophys": ...}`` metadata, complete optical metadata.
 
-    One ``ImagingPlane`` and one ``TwoPhotonSeries`` entry per (channel, plane), named by
+    One ``ImagingPlanes`` and one ``MicroscopySeries`` entry per (channel, plane), keyed and named by
     :func:`imaging_plane_name` / :func:`two_photon_series_name`; a single-channel,
     single-plane recording gets ``"ImagingPlane"`` and ``"TwoPhotonSeries"``.
 
@@ -140,7 +152,8 @@ def ophys_metadata(
         Width and height of the imaged field in micrometres. Default: 470 × 500 µm for
         a 512 × 512 image, scaled linearly for other image sizes (same zoom).
     image_shape : (height, width), default (512, 512)
-        Pixels per frame; with the field of view it gives the grid spacing.
+        Pixels per frame; with the field of view it gives the grid spacing, in NWB's
+        (x, y) order: spacing between rows, then between columns (see the module notes).
     imaging_rate : float, optional
         Frames per second of each plane.
     channel_names : sequence of str, default ("Green",)
@@ -159,7 +172,7 @@ def ophys_metadata(
     Returns
     -------
     dict
-        ``{"Ophys": {"Device": [...], "ImagingPlane": [...], "TwoPhotonSeries": [...]}}``.
+        ``{"Devices": {name: ...}, "Ophys": {"ImagingPlanes": {name: ...}, "MicroscopySeries": {name: ...}}}``.
 
     Raises
     ------
@@ -169,11 +182,13 @@ def ophys_metadata(
     Examples
     --------
     >>> md = ophys_metadata(imaging_rate=28.0)
-    >>> plane = md["Ophys"]["ImagingPlane"][0]
-    >>> plane["name"], plane["location"], plane["indicator"], plane["device"]
-    ('ImagingPlane', 'MOp', 'GCaMP6f', 'Microscope')
-    >>> [round(v * 1e6, 3) for v in plane["grid_spacing"]]
-    [0.918, 0.977]
+    >>> plane = md["Ophys"]["ImagingPlanes"]["ImagingPlane"]
+    >>> plane["location"], plane["indicator"], plane["device_metadata_key"]
+    ('MOp', 'GCaMP6f', 'Microscope')
+    >>> md["Ophys"]["MicroscopySeries"]["TwoPhotonSeries"]["imaging_plane_metadata_key"]
+    'ImagingPlane'
+    >>> [round(v * 1e6, 3) for v in plane["grid_spacing"]]  # NWB (x, y): rows, then columns
+    [0.977, 0.918]
     """
     height, width = (int(v) for v in image_shape)
     if height <= 0 or width <= 0:
@@ -197,12 +212,14 @@ def ophys_metadata(
         raise NwbMotorValueError(f"ophys metadata: n_planes must be >= 1; got {n_planes}")
     emission = dict(DEFAULT_EMISSION_LAMBDA)
     emission.update(emission_lambda or {})
-    grid_spacing = [fov[0] * 1e-6 / width, fov[1] * 1e-6 / height]
+    # NWB (x, y) = (first, second) image axis = (rows, columns) of the stored frames
+    grid_spacing = [fov[1] * 1e-6 / height, fov[0] * 1e-6 / width]
 
     device: dict[str, Any] = {"name": device_name, "description": device_description}
     if device_manufacturer:
         device["manufacturer"] = device_manufacturer
-    planes, series = [], []
+    planes: dict[str, dict[str, Any]] = {}
+    series: dict[str, dict[str, Any]] = {}
     n_channels = len(channel_names)
     for plane in range(n_planes):
         depth = ""
@@ -219,7 +236,7 @@ def ophys_metadata(
             entry: dict[str, Any] = {
                 "name": imaging_plane_name(channel, plane, n_channels=n_channels, n_planes=n_planes),
                 "description": description,
-                "device": device_name,
+                "device_metadata_key": device_name,
                 "excitation_lambda": float(excitation_lambda),
                 "indicator": indicator,
                 "location": location,
@@ -235,77 +252,101 @@ def ophys_metadata(
             }
             if imaging_rate is not None:
                 entry["imaging_rate"] = float(imaging_rate)
-            planes.append(entry)
-            series.append(
-                {
-                    "name": two_photon_series_name(channel, plane, n_channels=n_channels, n_planes=n_planes),
-                    "description": series_description,
-                    "imaging_plane": entry["name"],
-                    "unit": "n.a.",
-                }
-            )
-    return {"Ophys": {"Device": [device], "ImagingPlane": planes, "TwoPhotonSeries": series}}
+            planes[entry["name"]] = entry
+            series_name = two_photon_series_name(channel, plane, n_channels=n_channels, n_planes=n_planes)
+            series[series_name] = {
+                "name": series_name,
+                "description": series_description,
+                "imaging_plane_metadata_key": entry["name"],
+                "unit": "n.a.",
+            }
+    return {"Devices": {device_name: device}, "Ophys": {"ImagingPlanes": planes, "MicroscopySeries": series}}
 
 
-def normalized_ophys(metadata: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """``Device``/``ImagingPlane``/``TwoPhotonSeries`` lists from either NeuroConv metadata layout.
+def normalized_ophys(metadata: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The ``Devices``, ``ImagingPlanes`` and ``MicroscopySeries`` entries of either NeuroConv layout.
 
-    NeuroConv 0.10 converts list-based ophys metadata into its dict-based layout
-    (``Devices``, ``Ophys.ImagingPlanes``, ``Ophys.MicroscopySeries``, entries keyed and
-    linked by ``*_metadata_key``) inside ``run_conversion``; this maps both back to the
-    list layout of :func:`ophys_metadata`. The input is not modified.
+    The dict-based layout (what :func:`ophys_metadata` writes) is returned as it is; entries
+    of the deprecated list layout (``Ophys.Device`` / ``Ophys.ImagingPlane`` /
+    ``Ophys.TwoPhotonSeries``, linked by name) are added under their names, their links
+    turned into ``device_metadata_key`` / ``imaging_plane_metadata_key``. The input is not
+    modified and no warning is given: nwbmotor reads what a user or an older spec wrote.
 
     Examples
     --------
-    >>> md = {"Devices": {"scope": {"name": "Microscope"}},
-    ...       "Ophys": {"ImagingPlanes": {"p": {"name": "ImagingPlane", "device_metadata_key": "scope"}}}}
-    >>> normalized_ophys(md)["ImagingPlane"][0]["device"]
-    'Microscope'
+    >>> md = {"Ophys": {"Device": [{"name": "Scope2P"}],
+    ...                 "ImagingPlane": [{"name": "ImagingPlane", "device": "Scope2P"}]}}
+    >>> normalized_ophys(md)["ImagingPlanes"]["ImagingPlane"]["device_metadata_key"]
+    'Scope2P'
     """
-    ophys = copy.deepcopy(dict(metadata.get("Ophys") or {}))
-    devices_by_key = copy.deepcopy(dict(metadata.get("Devices") or {})) if isinstance(metadata.get("Devices"), Mapping) else {}
-    out: dict[str, list[dict[str, Any]]] = {
-        "Device": [dict(d) for d in ophys.get("Device", []) or []],
-        "ImagingPlane": [dict(p) for p in ([ophys["ImagingPlane"]] if isinstance(ophys.get("ImagingPlane"), Mapping) else ophys.get("ImagingPlane", []) or [])],
-        "TwoPhotonSeries": [dict(t) for t in ophys.get("TwoPhotonSeries", []) or []],
-    }
-    known = {d.get("name") for d in out["Device"]}
-    for dev in devices_by_key.values():
-        if isinstance(dev, Mapping) and dev.get("name") not in known:
-            out["Device"].append({k: v for k, v in dev.items() if k != "device_model_metadata_key"})
-    plane_names: dict[str, str] = {}
-    have = {p.get("name") for p in out["ImagingPlane"]}
-    for key, plane in (ophys.get("ImagingPlanes") or {}).items():
-        entry = dict(plane)
-        dev_key = entry.pop("device_metadata_key", None)
-        if dev_key is not None:
-            entry["device"] = (devices_by_key.get(dev_key) or {}).get("name", dev_key)
-        plane_names[key] = entry.get("name", key)
-        if entry.get("name") not in have:
-            out["ImagingPlane"].append(entry)
-    have = {t.get("name") for t in out["TwoPhotonSeries"]}
-    for key, series in (ophys.get("MicroscopySeries") or {}).items():
-        entry = dict(series)
-        plane_key = entry.pop("imaging_plane_metadata_key", None)
-        if plane_key is not None:
-            entry["imaging_plane"] = plane_names.get(plane_key, plane_key)
-        if entry.get("name") not in have:
-            out["TwoPhotonSeries"].append(entry)
-    return out
+    ophys = dict(metadata.get("Ophys") or {})
+    registry = metadata.get("Devices")
+    devices: dict[str, dict[str, Any]] = (
+        {str(k): dict(v) for k, v in registry.items() if isinstance(v, Mapping)}
+        if isinstance(registry, Mapping) else {}
+    )
+    planes = {str(k): dict(v) for k, v in (ophys.get("ImagingPlanes") or {}).items() if isinstance(v, Mapping)}
+    series = {str(k): dict(v) for k, v in (ophys.get("MicroscopySeries") or {}).items() if isinstance(v, Mapping)}
+
+    def listed(value: Any) -> list[dict[str, Any]]:
+        if isinstance(value, Mapping):  # a single entry instead of a list
+            return [dict(value)]
+        return [dict(v) for v in value or [] if isinstance(v, Mapping)]
+
+    def key_of(entries: dict[str, dict[str, Any]], name: str) -> str:
+        return next((k for k, e in entries.items() if e.get("name", k) == name), name)
+
+    old_devices = listed(ophys.get("Device")) + (listed(registry) if isinstance(registry, list) else [])
+    # nwbmotor never writes the list layout: its entries are a user's, and win over an entry of the same name
+    for device in old_devices:
+        key = key_of(devices, device.get("name", DEFAULT_DEVICE_NAME))
+        devices[key] = {**devices.get(key, {}), **device}
+    for plane in listed(ophys.get("ImagingPlane")):
+        device = plane.pop("device", None)
+        if isinstance(device, Mapping):  # an inline device entry
+            key = key_of(devices, device.get("name", DEFAULT_DEVICE_NAME))
+            devices[key] = {**devices.get(key, {}), **device}
+            device = device.get("name", DEFAULT_DEVICE_NAME)
+        if device is not None:
+            plane["device_metadata_key"] = key_of(devices, str(device))
+        key = key_of(planes, plane.get("name", "ImagingPlane"))
+        planes[key] = {**planes.get(key, {}), **plane}
+    for entry in listed(ophys.get("TwoPhotonSeries")):
+        plane_name = entry.pop("imaging_plane", None)
+        if plane_name is not None:
+            entry["imaging_plane_metadata_key"] = key_of(planes, str(plane_name))
+        key = key_of(series, entry.get("name", "TwoPhotonSeries"))
+        series[key] = {**series.get(key, {}), **entry}
+    return copy.deepcopy({"Devices": devices, "ImagingPlanes": planes, "MicroscopySeries": series})
 
 
-def _entry(entries: Any, name: str | None, section: str) -> dict[str, Any] | None:
-    if not entries:
+def imaging_plane_entry(metadata: Mapping[str, Any], name: str | None = None) -> dict[str, Any] | None:
+    """The ``Ophys.ImagingPlanes`` entry whose NWB name (or key) is ``name``; default the first.
+
+    None when the metadata has no imaging plane at all.
+
+    Raises
+    ------
+    NwbMotorValueError
+        If ``name`` is given and no entry has it.
+
+    Examples
+    --------
+    >>> imaging_plane_entry(ophys_metadata(location="MOs"))["location"]
+    'MOs'
+    """
+    planes = normalized_ophys(metadata)["ImagingPlanes"]
+    if not planes:
         return None
-    if isinstance(entries, Mapping):  # a single entry instead of a list
-        entries = [entries]
     if name is None:
-        return dict(entries[0])
-    for e in entries:
-        if e.get("name") == name:
-            return dict(e)
-    names = [e.get("name") for e in entries]
-    raise NwbMotorValueError(f"metadata['Ophys']['{section}']: no entry named {name!r}; entries are {names}")
+        return next(iter(planes.values()))
+    for key, entry in planes.items():
+        if entry.get("name", key) == name:
+            return entry
+    if name in planes:
+        return planes[name]
+    names = [e.get("name", k) for k, e in planes.items()]
+    raise NwbMotorValueError(f"metadata['Ophys']['ImagingPlanes']: no entry named {name!r}; entries are {names}")
 
 
 def ensure_imaging_plane(nwbfile: NWBFile, metadata: Mapping[str, Any], *, name: str | None = None) -> ImagingPlane:
@@ -317,12 +358,14 @@ def ensure_imaging_plane(nwbfile: NWBFile, metadata: Mapping[str, Any], *, name:
         The file to add to. An imaging plane already there with the same name is
         returned unchanged, so a movie and a segmentation of one session share it.
     metadata : mapping
-        Metadata holding an ``"Ophys"`` section shaped like :func:`ophys_metadata`'s, or
-        NeuroConv's dict-based layout (see :func:`normalized_ophys`); missing keys fall
-        back to :func:`ophys_metadata`'s defaults. Not modified.
+        Metadata shaped like :func:`ophys_metadata`'s (NeuroConv's dict-based layout: the
+        plane in ``Ophys.ImagingPlanes``, its device in ``Devices`` by
+        ``device_metadata_key``), or the deprecated list layout (see
+        :func:`normalized_ophys`); missing keys fall back to :func:`ophys_metadata`'s
+        defaults. Not modified.
     name : str, optional
-        Which ``Ophys.ImagingPlane`` entry; default the first one (``"ImagingPlane"``
-        when the metadata has no entry at all).
+        The NWB name of the imaging plane (an ``Ophys.ImagingPlanes`` entry's ``name``, or
+        its key); default the first entry (``"ImagingPlane"`` when there is none).
 
     Returns
     -------
@@ -331,7 +374,7 @@ def ensure_imaging_plane(nwbfile: NWBFile, metadata: Mapping[str, Any], *, name:
     Raises
     ------
     NwbMotorValueError
-        If ``name`` is given and no ``ImagingPlane`` entry has it.
+        If ``name`` is given and no ``ImagingPlanes`` entry has it.
 
     Examples
     --------
@@ -345,34 +388,33 @@ def ensure_imaging_plane(nwbfile: NWBFile, metadata: Mapping[str, Any], *, name:
     """
     from pynwb.ophys import ImagingPlane, OpticalChannel
 
-    ophys = normalized_ophys(metadata)
-    defaults = ophys_metadata()["Ophys"]
-    entry = _entry(ophys.get("ImagingPlane"), name, "ImagingPlane")
+    defaults = ophys_metadata()
+    default_plane = defaults["Ophys"]["ImagingPlanes"]["ImagingPlane"]
+    default_device = defaults["Devices"][DEFAULT_DEVICE_NAME]
+    entry = imaging_plane_entry(metadata, name)
     if entry is None:
-        if name is not None and name != defaults["ImagingPlane"][0]["name"]:
-            raise NwbMotorValueError(f"metadata['Ophys']['ImagingPlane']: no entry named {name!r}; the section is empty")
+        if name is not None and name != default_plane["name"]:
+            raise NwbMotorValueError(
+                f"metadata['Ophys']['ImagingPlanes']: no entry named {name!r}; the section is empty"
+            )
         entry = {}
-    entry = {**defaults["ImagingPlane"][0], **entry}
+    entry = {**default_plane, **entry}
     if entry["name"] in nwbfile.imaging_planes:
         return nwbfile.imaging_planes[entry["name"]]
 
-    device_name = entry.pop("device", None) or DEFAULT_DEVICE_NAME
-    if isinstance(device_name, Mapping):  # an inline device entry
-        device_entry, device_name = dict(device_name), device_name.get("name", DEFAULT_DEVICE_NAME)
-    else:
-        device_entry = None
+    device_key = entry.pop("device_metadata_key", None) or DEFAULT_DEVICE_NAME
+    device_entry = normalized_ophys(metadata)["Devices"].get(device_key)
+    device_name = (device_entry or {}).get("name", device_key)
     if device_name in nwbfile.devices:
         device = nwbfile.devices[device_name]
     else:
         if device_entry is None:
-            devices = ophys.get("Device") or []
-            device_entry = next((dict(d) for d in devices if d.get("name") == device_name), None)
-        if device_entry is None:
-            device_entry = {**defaults["Device"][0], "name": device_name}
+            device_entry = {**default_device, "name": device_name}
+        device_entry = {k: v for k, v in device_entry.items() if k != "device_model_metadata_key"}
         device = nwbfile.create_device(**device_entry)
 
     channels = [
-        c if isinstance(c, OpticalChannel) else OpticalChannel(**{**defaults["ImagingPlane"][0]["optical_channel"][0], **c})
+        c if isinstance(c, OpticalChannel) else OpticalChannel(**{**default_plane["optical_channel"][0], **c})
         for c in entry.pop("optical_channel")
     ]
     plane = ImagingPlane(optical_channel=channels, device=device, **entry)

@@ -317,7 +317,10 @@ class MovieInterfaceBase(BaseDataInterface):
         schema = super().get_metadata_schema()
         schema["properties"]["Ophys"] = {
             "type": "object",
-            "description": "Optical physiology metadata (Device, ImagingPlane, TwoPhotonSeries lists; see nwbmotor.converters._ophys).",
+            "description": (
+                "Optical physiology metadata in NeuroConv's dict-based layout (ImagingPlanes, MicroscopySeries "
+                "keyed by name; see nwbmotor.converters._ophys)."
+            ),
         }
         return schema
 
@@ -376,11 +379,10 @@ class MovieInterfaceBase(BaseDataInterface):
         metadata = copy.deepcopy(dict(metadata) if metadata is not None else self.get_metadata())
         if "Ophys" not in metadata:
             metadata = dict_deep_update(self.get_metadata(), metadata)
-        metadata["Ophys"] = normalized_ophys(metadata)
         streams = self._streams()
         channels = list(dict.fromkeys(s.channel for s in streams))
         n_planes = len({s.plane for s in streams})
-        series_md = {e.get("name"): e for e in metadata["Ophys"]["TwoPhotonSeries"]}
+        series_md = {e.get("name", k): e for k, e in normalized_ophys(metadata)["MicroscopySeries"].items()}
         sd = self.source_data
         for stream in streams:
             plane_name = imaging_plane_name(stream.channel, stream.plane, n_channels=len(channels), n_planes=n_planes)
@@ -405,7 +407,7 @@ class MovieInterfaceBase(BaseDataInterface):
                     compressor=numcodecs.Zlib(level=sd["compression_level"]),
                 )
             md = dict(series_md.get(name, {}))
-            md.pop("imaging_plane", None)
+            md.pop("imaging_plane_metadata_key", None)
             md.pop("name", None)
             grid = imaging_plane.grid_spacing
             height, width = source.frame_shape
@@ -421,8 +423,9 @@ class MovieInterfaceBase(BaseDataInterface):
                 data=data,
                 imaging_plane=imaging_plane,
                 unit=md.pop("unit", "n.a."),
-                dimension=[width, height],
-                field_of_view=[float(grid[0]) * width, float(grid[1]) * height] if grid is not None else None,
+                # NWB (x, y) order of the stored (frames, height, width) data: rows, then columns
+                dimension=[height, width],
+                field_of_view=[float(grid[0]) * height, float(grid[1]) * width] if grid is not None else None,
                 **timing,
                 **md,
             )

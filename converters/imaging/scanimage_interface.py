@@ -90,7 +90,7 @@ class ScanImageMovieInterface(MovieInterfaceBase):
     >>> from nwbmotor.testing import write_scanimage_session
     >>> session = write_scanimage_session(tempfile.mkdtemp(), n_frames=20, shape=(32, 32), n_files=2, n_channels=2)
     >>> interface = ScanImageMovieInterface(session.folder)
-    >>> [s["name"] for s in interface.get_metadata()["Ophys"]["TwoPhotonSeries"]]
+    >>> [s["name"] for s in interface.get_metadata()["Ophys"]["MicroscopySeries"].values()]
     ['TwoPhotonSeriesGreen', 'TwoPhotonSeriesRed']
     """
 

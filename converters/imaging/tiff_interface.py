@@ -54,7 +54,7 @@ class TiffMovieInterface(MovieInterfaceBase):
     >>> from nwbmotor.testing import SyntheticMovie, write_tiff_movie
     >>> path = write_tiff_movie(Path(tempfile.mkdtemp()) / "movie.tif", SyntheticMovie(n_frames=8, shape=(32, 32)))
     >>> interface = TiffMovieInterface(path, sampling_frequency=30.0)
-    >>> interface.get_metadata()["Ophys"]["ImagingPlane"][0]["imaging_rate"]
+    >>> interface.get_metadata()["Ophys"]["ImagingPlanes"]["ImagingPlane"]["imaging_rate"]
     30.0
     """
 

@@ -254,14 +254,22 @@ class SegmentationInterfaceBase(BaseDataInterface):
         return super().get_metadata()
 
     def plane_metadata(self, metadata: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``metadata`` if it describes an imaging plane, else it plus a default one for this image size."""
-        if (metadata.get("Ophys") or {}).get("ImagingPlane"):
-            return metadata
-        from nwbmotor.converters._ophys import ophys_metadata
+        """``metadata`` if it describes an imaging plane, else it plus a default one for this image size.
 
-        ophys = ophys_metadata(image_shape=self.image_shape, imaging_rate=self.frame_rate)["Ophys"]
-        ophys.pop("TwoPhotonSeries")
-        return {**metadata, "Ophys": {**(metadata.get("Ophys") or {}), **ophys}}
+        Either NeuroConv layout is read; the default is added in the dict-based one
+        (``Devices``, ``Ophys.ImagingPlanes``), see :mod:`nwbmotor.converters._ophys`.
+        """
+        from nwbmotor.converters._ophys import normalized_ophys, ophys_metadata
+
+        if normalized_ophys(metadata)["ImagingPlanes"]:
+            return metadata
+        default = ophys_metadata(image_shape=self.image_shape, imaging_rate=self.frame_rate)
+        devices = metadata.get("Devices")
+        return {
+            **metadata,
+            "Devices": {**(devices if isinstance(devices, Mapping) else {}), **default["Devices"]},
+            "Ophys": {**(metadata.get("Ophys") or {}), "ImagingPlanes": default["Ophys"]["ImagingPlanes"]},
+        }
 
     def _cell_types(self, default: np.ndarray) -> np.ndarray:
         types = np.asarray(default, dtype=object).copy()

@@ -37,7 +37,7 @@ class Suite2pPlane:
     spks: np.ndarray
     iscell: np.ndarray  # (n_rois, 2)
     redcell: np.ndarray | None  # (n_rois, 2)
-    pixel_masks: list[np.ndarray]  # per ROI (n_pixels, 3): x, y, weight
+    pixel_masks: list[np.ndarray]  # per ROI (n_pixels, 3): NWB x (= ypix), y (= xpix), weight
     ops: dict[str, Any]
     image_shape: tuple[int, int]  # (Ly, Lx)
     frame_rate: float | None
@@ -114,7 +114,9 @@ def _pixel_mask(folder: Path, i: int, roi: Any, image_shape: tuple[int, int]) ->
             path,
             f"ROI {i}: pixels outside the {height} × {width} image (y {y.min()}..{y.max()}, x {x.min()}..{x.max()})",
         )
-    return np.column_stack([x.astype(np.float64), y.astype(np.float64), lam])
+    # NWB pixel_mask order as NeuroConv writes Suite2p: x is the first image axis (Suite2p's
+    # ypix, the row), y the second (xpix, the column)
+    return np.column_stack([y.astype(np.float64), x.astype(np.float64), lam])
 
 
 def read_suite2p_plane(
@@ -137,7 +139,8 @@ def read_suite2p_plane(
     Returns
     -------
     Suite2pPlane
-        Traces (read on demand, never memory-mapped), labels, pixel masks ``(x, y, weight)``, ops and sizes.
+        Traces (read on demand, never memory-mapped), labels, pixel masks ``(x, y, weight)`` in NWB's
+        order (x = ``ypix``, the first image axis; y = ``xpix``), ops and sizes.
 
     Raises
     ------

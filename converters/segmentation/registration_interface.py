@@ -340,7 +340,7 @@ class CellRegistrationInterface(BaseDataInterface):
                     "the matcher needs sessions of the same field and size"
                 )
             return [
-                (m[:, 1].astype(np.int64), m[:, 0].astype(np.int64)) for m in plane.pixel_masks
+                (m[:, 0].astype(np.int64), m[:, 1].astype(np.int64)) for m in plane.pixel_masks
             ], plane.mean_image
         from nwbmotor.converters.segmentation._lab_roi_reader import (
             polygon_to_mask,

@@ -36,7 +36,8 @@ class Suite2pInterface(SegmentationInterfaceBase):
     runs. Written:
 
     - ``ImageSegmentation/<plane_segmentation_name>``: pixel masks (x, y, weight) from
-      ``stat``, columns ``iscell``, ``iscell_probability``, ``redcell`` and
+      ``stat`` as NeuroConv's ``Suite2pSegmentationInterface`` writes them (x = ``ypix``, the
+      first image axis; y = ``xpix``; weight = ``lam``), columns ``iscell``, ``iscell_probability``, ``redcell`` and
       ``redcell_probability`` (with ``redcell.npy``), ``cell_type``, ``dff_valid``, and
       ``input_source`` / ``global_id`` when set;
     - ``Fluorescence``: ``RoiResponseSeries`` (F) and ``Neuropil`` (Fneu);
@@ -68,7 +69,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
     dff_preset : str, default "nwbmotor"
     plane_segmentation_name : str, default "PlaneSegmentation"
     imaging_plane_name : str, optional
-        The ``Ophys.ImagingPlane`` metadata entry to use (default the first).
+        The imaging plane (by NWB name) of the ``Ophys.ImagingPlanes`` metadata to use (default the first).
 
     Examples
     --------
@@ -157,7 +158,7 @@ class Suite2pInterface(SegmentationInterfaceBase):
 
     def roi_masks(self) -> list[tuple[np.ndarray, np.ndarray]]:
         return [
-            (m[:, 1].astype(np.int64), m[:, 0].astype(np.int64)) for m in self.plane.pixel_masks
+            (m[:, 0].astype(np.int64), m[:, 1].astype(np.int64)) for m in self.plane.pixel_masks
         ]
 
     def compute_dff(self, *, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ import xarray as xr
 from numpy.typing import ArrayLike, NDArray
 
 from nwbmotor._errors import NwbMotorTypeError, NwbMotorValueError
-from nwbmotor.methods import map_to_frames
+from nwbmotor.methods import map_to_frames, map_to_regular_frames
 
 __all__ = ["trial_align", "align_frames", "gather_aligned"]
 
@@ -26,17 +26,22 @@ PARTIAL = "window partly outside the recording"
 
 
 def align_frames(
-    time: NDArray[np.float64],
+    time: NDArray[np.float64] | None,
     event_times: NDArray[np.float64],
     window: tuple[float, float],
     method: Literal["nearest", "linear"] = "nearest",
+    *,
+    regular: tuple[float, float, int] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64] | None, NDArray[np.float64], NDArray[np.str_]]:
     """Which samples each event's window takes.
 
     Parameters
     ----------
-    time : ndarray of shape (n_time,)
+    time : ndarray of shape (n_time,), or None with ``regular``
         Sample times, strictly increasing (regular or not).
+    regular : (start, step, n_time), optional
+        Instead of ``time``: samples at ``start + i * step``. Their times are never built,
+        so the cost is O(events × window) whatever the series' length.
     event_times : ndarray of shape (n_events,)
         Event times on the same clock; NaN for none.
     window : (float, float)
@@ -63,22 +68,41 @@ def align_frames(
     >>> rows, _, rel, status = align_frames(np.arange(10) / 10.0, np.array([0.5, 0.95]), (-0.1, 0.1))
     >>> rows.tolist(), status.tolist()
     ([[4, 5, 6], [8, 9, -1]], ['ok', 'window partly outside the recording'])
+    >>> align_frames(None, np.array([0.5, 0.95]), (-0.1, 0.1), regular=(0.0, 0.1, 10))[0].tolist()
+    [[4, 5, 6], [8, 9, -1]]
     """
-    time = np.asarray(time, dtype=np.float64)
     events = np.asarray(event_times, dtype=np.float64)
-    n = time.size
-    dt = float(np.median(np.diff(time)))
+    if regular is not None:
+        start, dt, n = float(regular[0]), float(regular[1]), int(regular[2])
+        first, last = start, start + (n - 1) * dt
+
+        def nearest_rows(e: NDArray[np.float64]) -> NDArray[np.int64]:
+            return map_to_regular_frames(e, start, dt, n)
+
+        def positions(t: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.where((t >= first) & (t <= last), (t - start) / dt, np.nan)
+    else:
+        time = np.asarray(time, dtype=np.float64)
+        n = time.size
+        dt = float(np.median(np.diff(time)))
+        first, last = float(time[0]), float(time[-1])
+
+        def nearest_rows(e: NDArray[np.float64]) -> NDArray[np.int64]:
+            return map_to_frames(e, time)
+
+        def positions(t: NDArray[np.float64]) -> NDArray[np.float64]:
+            return np.interp(t, time, np.arange(n, dtype=np.float64), left=np.nan, right=np.nan)
     fs = 1.0 / dt
     k = np.arange(int(round(window[0] * fs)), int(round(window[1] * fs)) + 1)
     rel_time = k * dt
     status = np.full(events.size, OK, dtype=object)
     finite = np.isfinite(events)
     status[~finite] = NO_EVENT
-    outside = finite & ((events < time[0] - dt / 2) | (events > time[-1] + dt / 2))
+    outside = finite & ((events < first - dt / 2) | (events > last + dt / 2))
     status[outside] = EVENT_OUTSIDE
     usable = finite & ~outside
     if method == "nearest":
-        nearest = map_to_frames(events[usable], time)
+        nearest = nearest_rows(events[usable])
         rows = np.full((events.size, k.size), -1, np.int64)
         r = nearest[:, None] + k[None, :]
         r[(r < 0) | (r >= n)] = -1
@@ -86,8 +110,7 @@ def align_frames(
         weights = None
         partial = usable & np.any(rows < 0, axis=1)
     else:
-        pos = np.interp(events[usable, None] + rel_time[None, :], time, np.arange(n, dtype=np.float64),
-                        left=np.nan, right=np.nan)
+        pos = positions(events[usable, None] + rel_time[None, :])
         bad = ~np.isfinite(pos)
         lo = np.where(bad, 0, np.floor(np.nan_to_num(pos))).astype(np.int64)
         lo = np.minimum(lo, n - 2)
@@ -151,6 +174,25 @@ def _time_dim(da: xr.DataArray) -> str:
             f"trial_align: activity must have exactly one time dim ('time' or 'time_behavior'), got dims {da.dims}"
         )
     return str(dims[0])
+
+
+def _sorted_unique(values: NDArray[np.int64]) -> NDArray[np.int64]:
+    """``np.unique`` of row indices by one sort (numpy's hash-based unique is slower on
+    the long, mostly contiguous row lists of many windows)."""
+    s = np.sort(values, axis=None)
+    if s.size == 0:
+        return s
+    return s[np.r_[True, s[1:] != s[:-1]]]
+
+
+def _regular_index(da: xr.DataArray, dim: str) -> tuple[float, float, int] | None:
+    """(start, step, size) of a range index on ``dim`` (xarray's ``RangeIndex``), else None."""
+    from xarray.indexes import RangeIndex
+
+    index = da.xindexes.get(dim)
+    if isinstance(index, RangeIndex) and index.size >= 1:
+        return float(index.start), float(index.step), int(index.size)
+    return None
 
 
 def _take(da: xr.DataArray, dim: str, needed: NDArray[np.int64]) -> tuple[NDArray[Any], NDArray[np.int64]]:
@@ -277,16 +319,31 @@ def trial_align(
         raise NwbMotorValueError(f"trial_align: events dim {edim!r} is also a dim of the activity {activity.dims}")
     if tdim not in activity.coords:
         raise NwbMotorValueError(f"trial_align: activity has no {tdim!r} coordinate (seconds)")
-    time = np.asarray(activity[tdim].values, dtype=np.float64)
-    if time.size < 2 or not np.all(np.diff(time) > 0):
+    # a regularly sampled series (a lazy range index, as session views give): frames from
+    # its start and step, so its times are never built (an hour at 10 kHz: 36 M values)
+    regular = _regular_index(activity, tdim)
+    time: NDArray[np.float64] | None = None
+    if regular is None:
+        time = np.asarray(activity[tdim].values, dtype=np.float64)
+        n_time = time.size
+        increasing = n_time >= 2 and bool(np.all(np.diff(time) > 0))
+    else:
+        n_time = regular[2]
+        increasing = n_time >= 2 and regular[1] > 0
+    if not increasing:
         raise NwbMotorValueError(
             f"trial_align: the {tdim!r} coordinate must hold at least 2 strictly increasing times, "
-            f"got {time.size} value(s){'' if time.size < 2 else ' that do not increase'}"
+            f"got {n_time} value(s){'' if n_time < 2 else ' that do not increase'}"
         )
+    if regular is not None:
+        t_first, t_last, step = regular[0], regular[0] + (n_time - 1) * regular[1], regular[1]
+    else:
+        assert time is not None
+        t_first, t_last, step = float(time[0]), float(time[-1]), float(np.median(np.diff(time)))
     other = [d for d in activity.dims if d != tdim]
     activity = activity.transpose(tdim, *other)
     ev = np.asarray(events.values, dtype=np.float64)
-    rows, weights, rel_time, status = align_frames(time, ev, (w0, w1), method)
+    rows, weights, rel_time, status = align_frames(time, ev, (w0, w1), method, regular=regular)
     not_ok = status != OK
     if outside == "raise" and not_ok.any():
         bad = np.flatnonzero(not_ok)
@@ -294,12 +351,12 @@ def trial_align(
         detail = ", ".join(f"{edim} {lab}: {status[i]}" for lab, i in list(zip(labels, bad, strict=True))[:5])
         raise NwbMotorValueError(
             f"trial_align: {bad.size} of {ev.size} events cannot be aligned with window {(w0, w1)} s "
-            f"(recording {time[0]:.3f}–{time[-1]:.3f} s): {detail}; pass outside='nan' to keep them as NaN"
+            f"(recording {t_first:.3f}–{t_last:.3f} s): {detail}; pass outside='nan' to keep them as NaN"
         )
     # one outer read of the samples the windows need (the view decompresses its chunks on
     # every core), then one numpy gather. (A vectorized isel would make xarray build
     # index arrays of the full (event, rel_time, unit) size first: slower.)
-    needed = np.unique(rows[rows >= 0])
+    needed = _sorted_unique(rows[rows >= 0])
     values, held = _take(activity, tdim, needed)
     data = gather_aligned(values, held, rows, weights)
 
@@ -314,7 +371,7 @@ def trial_align(
     attrs = dict(activity.attrs)
     counts = {s: int((status == s).sum()) for s in (NO_EVENT, EVENT_OUTSIDE, PARTIAL) if (status == s).any()}
     attrs.update(
-        window=[w0, w1], method=method, outside=outside, sampling_rate=float(1.0 / np.median(np.diff(time))),
+        window=[w0, w1], method=method, outside=outside, sampling_rate=float(1.0 / step),
         event=str(events.name) if events.name is not None else "", n_events=int(ev.size), n_not_ok=int(not_ok.sum()),
         nan_reason="; ".join(f"{n} event(s): {s}" for s, n in counts.items()) if counts else "",
         units_with_nan=nan_units,

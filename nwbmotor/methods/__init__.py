@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         check_frame_times,
         frame_report,
         map_to_frames,
+        map_to_regular_frames,
     )
     from nwbmotor.methods._matlab import matlab_loess, matlab_moving_mean
     from nwbmotor.methods._model_metrics import (
@@ -97,6 +98,7 @@ __getattr__, __dir__, __all__ = attach(
         "lever_busy_before": "nwbmotor.methods._trials",
         "loess_smooth": "nwbmotor.methods._dff",
         "map_to_frames": "nwbmotor.methods._frames",
+        "map_to_regular_frames": "nwbmotor.methods._frames",
         "movement_parameters": "nwbmotor.methods._movements",
         "output_error": "nwbmotor.methods._model_metrics",
         "participation_ratio": "nwbmotor.methods._model_metrics",

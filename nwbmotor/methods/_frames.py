@@ -9,7 +9,7 @@ import numpy as np
 
 from nwbmotor._errors import NwbMotorValueError
 
-__all__ = ["check_frame_times", "frame_report", "map_to_frames"]
+__all__ = ["check_frame_times", "frame_report", "map_to_frames", "map_to_regular_frames"]
 
 
 def check_frame_times(frame_times: np.ndarray, *, source: str) -> np.ndarray:
@@ -130,4 +130,40 @@ def map_to_frames(event_times: np.ndarray, frame_times: np.ndarray) -> np.ndarra
     left, right = f[j - 1], f[j]
     choose_right = (e[ok] - left) > (right - e[ok])
     out[ok] = np.where(choose_right, j, j - 1)
+    return out
+
+
+def map_to_regular_frames(event_times: np.ndarray, start: float, step: float, n_frames: int) -> np.ndarray:
+    """:func:`map_to_frames` for frames at ``start + i * step`` (i < ``n_frames``), without their times.
+
+    The same rule (nearest frame start, ties to the earlier frame, -1 for NaN and for
+    events more than half a period outside), computed from the frame positions next to
+    each event, so a regularly sampled series of any length costs O(number of events).
+
+    Examples
+    --------
+    >>> map_to_regular_frames(np.array([0.04, 0.06, np.nan, 5.0]), 0.0, 0.1, 3)
+    array([ 0,  1, -1, -1])
+    """
+    e = np.asarray(event_times, dtype=np.float64)
+    out = np.full(e.shape, -1, dtype=np.int64)
+    n = int(n_frames)
+    if n <= 0:
+        return out
+    start, step = float(start), float(step)
+    if n == 1:
+        out[np.isfinite(e)] = 0
+        return out
+    half = 0.5 * step
+    last = start + (n - 1) * step
+    ok = np.isfinite(e) & (e >= start - half) & (e <= last + half)
+    x = e[ok]
+    # searchsorted(side="left") on the grid: the first frame at or after the event, checked
+    # against the grid's own values so that rounding of (x - start) / step cannot move it
+    j = np.ceil((x - start) / step).astype(np.int64)
+    j = np.where(start + (j - 1) * step >= x, j - 1, j)
+    j = np.where(start + j * step < x, j + 1, j)
+    j = np.clip(j, 1, n - 1)
+    left, right = start + (j - 1) * step, start + j * step
+    out[ok] = np.where((x - left) > (right - x), j, j - 1)
     return out

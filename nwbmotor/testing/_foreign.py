@@ -90,8 +90,9 @@ def write_foreign_ophys_session(
         mask = (((xx - centroid[i, 0]) ** 2 + (yy - centroid[i, 1]) ** 2) <= 9).astype(np.float32)
         kw = {"roi_name": str(i)} if layout != "pynwb-timestamps" else {}
         ps.add_roi(image_mask=mask, id=100 + i, **kw)
-    centroid_px = np.array([[np.average(xx, weights=(((xx - c[0]) ** 2 + (yy - c[1]) ** 2) <= 9)),
-                             np.average(yy, weights=(((xx - c[0]) ** 2 + (yy - c[1]) ** 2) <= 9))] for c in centroid])
+    # in NWB's (x, y) order: x along the masks' first axis (yy here), y along the second (xx)
+    centroid_px = np.array([[np.average(yy, weights=(((xx - c[0]) ** 2 + (yy - c[1]) ** 2) <= 9)),
+                             np.average(xx, weights=(((xx - c[0]) ** 2 + (yy - c[1]) ** 2) <= 9))] for c in centroid])
     region = ps.create_roi_table_region(description="The ROIs for ImagingPlane.", region=list(range(n_rois)))
 
     def series(container, name, data):

@@ -7,7 +7,7 @@ import dataclasses
 import http.server
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 __all__ = ["ServedFiles", "serve_files"]
@@ -23,12 +23,18 @@ class ServedFiles:
     bytes_sent : int
         Body bytes sent (range or whole-file responses), all files together.
     requests : int
-        GET requests answered.
+        GET requests answered with the file's bytes.
+    redirects : int
+        Requests answered with a redirect (see ``serve_files(redirects=...)``).
+    ranged : int
+        GET requests answered with a byte range (206).
     """
 
     base_url: str
     bytes_sent: int = 0
     requests: int = 0
+    redirects: int = 0
+    ranged: int = 0
 
     def url(self, name: str) -> str:
         return f"{self.base_url}/{name}"
@@ -36,10 +42,14 @@ class ServedFiles:
     def reset(self) -> None:
         self.bytes_sent = 0
         self.requests = 0
+        self.redirects = 0
+        self.ranged = 0
 
 
-def _handler(root: Path, stats: ServedFiles) -> type[http.server.BaseHTTPRequestHandler]:
+def _handler(root: Path, stats: ServedFiles, redirects: Mapping[str, str],
+             ranges: bool) -> type[http.server.BaseHTTPRequestHandler]:
     lock = threading.Lock()
+    moved = {k.strip("/"): v for k, v in redirects.items()}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:  # quiet
@@ -49,24 +59,41 @@ def _handler(root: Path, stats: ServedFiles) -> type[http.server.BaseHTTPRequest
             path = (root / self.path.lstrip("/").split("?")[0]).resolve()
             return path if path.is_file() and root in path.parents else None
 
+        def _redirect(self) -> bool:
+            name = moved.get(self.path.split("?")[0].strip("/"))
+            if name is None:
+                return False
+            self.send_response(302)
+            self.send_header("Location", f"{stats.base_url}/{name}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            with lock:
+                stats.redirects += 1
+            return True
+
         def do_HEAD(self) -> None:  # noqa: N802 - http.server's spelling
+            if self._redirect():
+                return
             path = self._target()
             if path is None:
                 self.send_error(404)
                 return
             self.send_response(200)
             self.send_header("Content-Length", str(path.stat().st_size))
-            self.send_header("Accept-Ranges", "bytes")
+            if ranges:
+                self.send_header("Accept-Ranges", "bytes")
             self.end_headers()
 
         def do_GET(self) -> None:  # noqa: N802
+            if self._redirect():
+                return
             path = self._target()
             if path is None:
                 self.send_error(404)
                 return
             size = path.stat().st_size
             start, stop = 0, size
-            ranged = self.headers.get("Range", "")
+            ranged = self.headers.get("Range", "") if ranges else ""
             if ranged.startswith("bytes="):
                 first, _, last = ranged[6:].split(",")[0].partition("-")
                 if first:
@@ -83,24 +110,40 @@ def _handler(root: Path, stats: ServedFiles) -> type[http.server.BaseHTTPRequest
             else:
                 self.send_response(200)
             self.send_header("Content-Length", str(stop - start))
-            self.send_header("Accept-Ranges", "bytes")
+            if ranges:
+                self.send_header("Accept-Ranges", "bytes")
             self.end_headers()
             with open(path, "rb") as fh:
                 fh.seek(start)
                 body = fh.read(stop - start)
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client stopped reading: normal
+                return
             with lock:
                 stats.bytes_sent += len(body)
                 stats.requests += 1
+                stats.ranged += int(bool(ranged.startswith("bytes=")))
 
     return Handler
 
 
 @contextlib.contextmanager
-def serve_files(root: str | os.PathLike[str]) -> Iterator[ServedFiles]:
+def serve_files(
+    root: str | os.PathLike[str], *, redirects: Mapping[str, str] | None = None, ranges: bool = True
+) -> Iterator[ServedFiles]:
     """Serve the files under ``root`` on ``http://127.0.0.1:<free port>`` while the block runs.
 
     Byte ranges (``Range: bytes=a-b``) are honoured, as by S3 and the DANDI archive.
+
+    Parameters
+    ----------
+    root : str or PathLike
+    redirects : mapping of str to str, optional
+        URL path -> name of a served file: such requests get a 302 to the file, as the
+        DANDI API answers ``/api/assets/<id>/download/`` with the S3 URL of the blob.
+    ranges : bool, default True
+        False: a server without Range support (every GET gets the whole file, 200).
 
     Examples
     --------
@@ -112,7 +155,8 @@ def serve_files(root: str | os.PathLike[str]) -> Iterator[ServedFiles]:
     (b'234', 3)
     """
     stats = ServedFiles(base_url="")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(Path(root).resolve(), stats))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), _handler(Path(root).resolve(), stats, dict(redirects or {}), ranges))
     stats.base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

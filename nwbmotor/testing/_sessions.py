@@ -113,7 +113,8 @@ class LabSessionTruth:
     valid : ndarray of bool
         False for the ROIs planted dead (``invalid_rois``: neuropil-corrected F below 0).
     centroid_px : ndarray of shape (n_rois, 2)
-        Weighted mask centroid, x (column) then y (row), pixels.
+        Weighted mask centroid in NWB's (x, y) order: x the row (Suite2p ``ypix``), then y the
+        column (``xpix``), pixels.
     movement_related, quiescence_related : ndarray of bool
     latency : ndarray
         Preferred event time after movement onset of each movement-related cell (NaN otherwise).
@@ -215,7 +216,7 @@ class LabSessionTruth:
         """ROI centroids in µm (x, y), with the converters' default field of view over the image."""
         from nwbmotor.converters._ophys import ophys_metadata
 
-        plane = ophys_metadata(image_shape=self.image_shape, imaging_rate=self.frame_rate)["Ophys"]["ImagingPlane"][0]
+        plane = ophys_metadata(image_shape=self.image_shape, imaging_rate=self.frame_rate)["Ophys"]["ImagingPlanes"]["ImagingPlane"]
         spacing = np.asarray(plane["grid_spacing"], dtype=np.float64)[:2] * 1e6  # metres -> µm
         return self.centroid_px * spacing
 
@@ -476,7 +477,8 @@ def write_lab_files(
                                   noise_sd, seed)
     gid = np.arange(n_rois, dtype=np.int64) if global_ids is None else np.asarray(global_ids, dtype=np.int64)
     registration = write_registration_table(folder / "registration.csv", {session_id: gid.tolist()})
-    centroid = np.array([[np.sum(x * w) / np.sum(w), np.sum(y * w) / np.sum(w)]
+    # NWB (x, y): x is the first image axis (the row, ypix), y the second (the column, xpix)
+    centroid = np.array([[np.sum(y * w) / np.sum(w), np.sum(x * w) / np.sum(w)]
                          for y, x, w in (tuple(np.asarray(a, np.float64) for a in m) for m in rendered["masks"])])
 
     labelled = {} if input_sources is None else {"input_source": [str(v) for v in input_sources]}

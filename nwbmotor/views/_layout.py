@@ -343,7 +343,12 @@ def _region_rows(f: Any, group: Any, field: str, n_units: int) -> tuple[Any, np.
 
 
 def _centroids(f: Any, table: Any, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Weighted centroid (x, y) in pixels of each ROI row, from pixel, voxel or image masks."""
+    """Weighted centroid (x, y) in pixels of each ROI row, from pixel, voxel or image masks.
+
+    x and y are NWB's: the ``x`` / ``y`` fields of a pixel (voxel) mask, and axes 1 / 2 of an
+    ``image_mask`` of dims (roi, x, y), so a Suite2p folder converted by NeuroConv
+    (x = ``ypix``) and by nwbmotor gives the same values.
+    """
     if "pixel_mask" in table or "voxel_mask" in table:
         name = "pixel_mask" if "pixel_mask" in table else "voxel_mask"
         masks = table[name][()]
@@ -365,8 +370,8 @@ def _centroids(f: Any, table: Any, rows: np.ndarray) -> tuple[np.ndarray, np.nda
         ds = table["image_mask"]
         if ds.ndim != 3:
             return None
-        h, w = ds.shape[1:]
-        xs, ys = np.arange(w, dtype=float), np.arange(h, dtype=float)
+        nx, ny = ds.shape[1:]
+        xs, ys = np.arange(nx, dtype=float), np.arange(ny, dtype=float)
         cx = np.full(rows.size, np.nan)
         cy = np.full(rows.size, np.nan)
         order = np.argsort(rows)
@@ -377,8 +382,8 @@ def _centroids(f: Any, table: Any, rows: np.ndarray) -> tuple[np.ndarray, np.nda
             masks = ds[uniq.tolist()].astype(float)[inv]
             tot = masks.sum(axis=(1, 2))
             with np.errstate(invalid="ignore", divide="ignore"):
-                cx[order[b:b + block]] = (masks.sum(axis=1) @ xs) / tot
-                cy[order[b:b + block]] = (masks.sum(axis=2) @ ys) / tot
+                cx[order[b:b + block]] = (masks.sum(axis=2) @ xs) / tot
+                cy[order[b:b + block]] = (masks.sum(axis=1) @ ys) / tot
         return cx, cy
     return None
 

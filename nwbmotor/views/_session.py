@@ -67,9 +67,11 @@ def open_session(
     (imaging), ``dff_valid`` and ``iscell`` (imaging, when the file has them: ``dff_valid``
     False flags a NaN or failed trace), ``gain_group`` (models, when present), and for
     imaging the ROI centroids
-    ``unit_x``, ``unit_y``: weighted mean of the ROI mask, in micrometres when the imaging
-    plane has a ``grid_spacing`` (``attrs["units"] == "um"``), else in pixels
-    (``"pixels"``). Times are seconds in the session clock. Ragged or compound table
+    ``unit_x``, ``unit_y``: weighted mean of the ROI mask along NWB's x and y (the mask's
+    ``x`` / ``y`` fields, or ``image_mask`` axes 1 / 2; for a Suite2p folder converted by
+    nwbmotor or by NeuroConv, x is Suite2p's ``ypix`` and y its ``xpix``), in micrometres
+    when the imaging plane has a ``grid_spacing`` (``attrs["units"] == "um"``, x scaled by
+    its first value), else in pixels (``"pixels"``). Times are seconds in the session clock. Ragged or compound table
     columns are left out and listed in ``attrs["notes"]``.
 
     Parameters

@@ -40,9 +40,9 @@ def test_scanimage_session_round_trip(tmp_path: Path) -> None:
             plane = series.imaging_plane
             assert plane.name == f"ImagingPlane{name}" and plane.optical_channel[0].name == name
             assert (plane.location, plane.indicator, plane.excitation_lambda) == ("MOp", "GCaMP6f", 930.0)
-            # FOV at zoom 1 / zoom 2 over 64 px
-            np.testing.assert_allclose(plane.grid_spacing[:], [470e-6 / 64, 500e-6 / 64])
-            np.testing.assert_allclose(series.field_of_view[:], [470e-6, 500e-6])
+            # FOV at zoom 1 / zoom 2 over 64 px, in NWB (x, y) = (rows, columns) order
+            np.testing.assert_allclose(plane.grid_spacing[:], [500e-6 / 64, 470e-6 / 64])
+            np.testing.assert_allclose(series.field_of_view[:], [500e-6, 470e-6])
             assert plane.device.name == "Microscope"
     with h5py.File(path, "r") as f:
         d = f["acquisition/TwoPhotonSeriesGreen/data"]

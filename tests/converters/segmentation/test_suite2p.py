@@ -56,8 +56,9 @@ def test_pixel_masks_and_labels_round_trip(plane: dict, written: Path) -> None:
         for i in (0, 17, N_ROIS - 1):
             mask = np.array(table["pixel_mask"][i].tolist())
             y, x, lam = plane["masks"][i]
-            np.testing.assert_array_equal(mask[:, 0], x)
-            np.testing.assert_array_equal(mask[:, 1], y)
+            # NWB x is the first image axis (Suite2p's ypix), as NeuroConv writes Suite2p
+            np.testing.assert_array_equal(mask[:, 0], y)
+            np.testing.assert_array_equal(mask[:, 1], x)
             np.testing.assert_allclose(mask[:, 2], lam, rtol=1e-6)
         np.testing.assert_array_equal(table["iscell"].data[:], plane["iscell"][:, 0] > 0.5)
         np.testing.assert_array_equal(table["iscell_probability"].data[:], plane["iscell"][:, 1])
@@ -267,7 +268,7 @@ def test_the_movies_imaging_plane_metadata_wins(plane: dict) -> None:
     nwbfile = mock_nwbfile()
     interface.add_to_nwbfile(nwbfile, interface.get_metadata())
     imaging_plane = nwbfile.imaging_planes["ImagingPlane"]
-    np.testing.assert_allclose(imaging_plane.grid_spacing, [470e-6 / 512, 500e-6 / 512])
+    np.testing.assert_allclose(imaging_plane.grid_spacing, [500e-6 / 512, 470e-6 / 512])
 
 
 def test_scratch_dff_is_removed_once_written(small: Path, tmp_path: Path) -> None:
