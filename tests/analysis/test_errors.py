@@ -93,8 +93,9 @@ def test_empty_trials_raise(session: xr.Dataset, name: str) -> None:
 def test_nan_trace_gives_nan_unit_with_reason(
     session: xr.Dataset, name: str, variable: str | None
 ) -> None:
+    # the lab's rule (AP_caEvents.m): a cell whose trace is all NaN is discarded
     bad = session.copy(deep=True)
-    bad["activity"][100, 0] = np.nan
+    bad["activity"][:, 0] = np.nan
     res = ACTIVITY_FUNCS[name](bad)
     values = res.values[:, 0] if variable is None else res[variable].values[0]
     assert np.isnan(values).all()
@@ -106,11 +107,27 @@ def test_nan_trace_gives_nan_unit_with_reason(
 )
 def test_nan_trace_is_left_out_with_reason(session: xr.Dataset, name: str) -> None:
     bad = session.copy(deep=True)
-    bad["activity"][100, 0] = np.nan
+    bad["activity"][:, 0] = np.nan
     res = ACTIVITY_FUNCS[name](bad)
     clean = ACTIVITY_FUNCS[name](session)
     assert "NaN" in res.attrs["nan_reason"]
     assert "nan_reason" not in clean.attrs or "NaN traces" not in clean.attrs["nan_reason"]
+
+
+def test_nan_samples_follow_the_preset(session: xr.Dataset) -> None:
+    # peters2014 (AP_caEvents.m) sets NaN samples of a cell to 0 and counts them; the
+    # nwbmotor preset discards the cell. Either way the result says what happened.
+    bad = session.copy(deep=True)
+    bad["activity"][100:103, 0] = np.nan
+    lab = detect_events(bad.activity)
+    assert lab.attrs["nan_samples_set_to_zero"] == 3
+    assert bool(lab.events_valid[0]) and np.isfinite(lab.values[:, 0]).all()
+    assert "nan_reason" not in lab.attrs
+    assert "nan_samples_set_to_zero" not in detect_events(session.activity).attrs
+    own = detect_events(bad.activity, preset="nwbmotor")
+    assert np.isnan(own.values[:, 0]).all() and not bool(own.events_valid[0])
+    assert "positions [0]" in own.attrs["nan_reason"]
+    assert np.isfinite(own.values[:, 1:]).all()
 
 
 def test_compute_dff_nan_roi_is_invalid_with_reason(session: xr.Dataset) -> None:
