@@ -93,7 +93,15 @@ class LeverTableInterface(LeverAcquisitionBase):
     trials_file_path : str or PathLike, optional
     sample_rate : float, optional
         Hz, when the file has no ``time``/``sample_rate``.
-    volts_to_mm, n_movie_frames, movement_preset, movement_options, task
+    volts_to_mm : optional
+        As for :class:`~nwbmotor.converters.lever.XsglogLeverInterface`.
+    n_movie_frames : optional
+        As for :class:`~nwbmotor.converters.lever.XsglogLeverInterface`.
+    movement_preset : optional
+        As for :class:`~nwbmotor.converters.lever.XsglogLeverInterface`.
+    movement_options : optional
+        As for :class:`~nwbmotor.converters.lever.XsglogLeverInterface`.
+    task : optional
         As for :class:`~nwbmotor.converters.lever.XsglogLeverInterface`.
 
     Examples

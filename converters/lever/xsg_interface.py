@@ -133,7 +133,13 @@ class XsgLeverInterface(LeverAcquisitionBase):
     ----------
     folder_path : str or PathLike
         Folder of ``<2 letters><4 digits><4 letters><4 digits>.xsg`` files.
-    volts_to_mm, movement_preset, movement_options, task
+    volts_to_mm : optional
+        As for :class:`~nwbmotor.converters.lever.XsglogLeverInterface`.
+    movement_preset : optional
+        As for :class:`~nwbmotor.converters.lever.XsglogLeverInterface`.
+    movement_options : optional
+        As for :class:`~nwbmotor.converters.lever.XsglogLeverInterface`.
+    task : optional
         As for :class:`~nwbmotor.converters.lever.XsglogLeverInterface`.
 
     Examples
