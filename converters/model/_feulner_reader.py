@@ -7,7 +7,8 @@ The dictionary (a ``np.save`` object array, or a plain pickle) holds:
 - ``target[trial, time, out]`` and ``stimulus[trial, time, in]`` (target x, y from the
   cue on, last channel a hold signal that drops at go);
 - ``test_set`` (or ``test``): ``cue_onset``, ``go_onset`` (steps) and ``trial_id``
-  (target 0-7, at 45 degree steps);
+  (target 0-7, 45 degrees apart; target k at (k − 3) · 45°, as in the authors' monkey
+  data: target 3 straight right, 0 at −135°, 7 at 180°);
 - ``weights``: ``W_U_rec``, ``W_P_rec``, ``W_M_rec`` (recurrent), ``W_U_in``,
   ``W_P_in`` (input), ``W_UP`` (upstream -> PMd), ``W_PM`` (PMd -> M1), ``W_out``
   (M1 -> output), ``b_out``;
@@ -138,7 +139,7 @@ def session_from_feulner(path: Path, data: dict[str, Any]):
     rotation = float(params.get("rotation", 0.0))
     trials = {
         "target_id": per_trial["trial_id"].astype(int),
-        "target_angle": per_trial["trial_id"].astype(float) * 45.0,
+        "target_angle": (per_trial["trial_id"].astype(float) - 3.0) * 45.0,
         "perturbation": np.full(n_trials, rotation),
         "phase": np.full(n_trials, phase),
         "go_time": per_trial["go_onset"].astype(float) * dt,

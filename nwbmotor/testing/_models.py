@@ -346,7 +346,7 @@ def write_feulner_pickle(
     rng = np.random.default_rng(seed)
     dt = 0.01
     trial_id = np.arange(n_trials) % 8
-    angle = np.deg2rad(trial_id * 45.0)
+    angle = np.deg2rad((trial_id - 3) * 45.0)  # the authors' convention: target 3 at 0°, 0 at −135°
     cue = np.full(n_trials, n_steps // 3)
     go = np.full(n_trials, 2 * n_steps // 3)
     stimulus = np.zeros((n_trials, n_steps, 3))

@@ -15,11 +15,14 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nwbmotor._errors import NwbMotorError, NwbMotorValueError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["analyze", "AnalysisResult", "lab_session_metrics", "model_session_metrics"]
 
@@ -503,6 +506,7 @@ def analyze(
     n_shuffles: int = 10_000,
     workers: int = 1,
     progress: bool = True,
+    model_claims: xr.Dataset | None = None,
 ) -> AnalysisResult:
     """Run the standard analyses on NWB sessions and write the report.
 
@@ -517,6 +521,9 @@ def analyze(
     workers : int, default 1
         Sessions analysed in parallel (dask.distributed LocalCluster).
     progress : bool, default True
+    model_claims : xarray.Dataset, optional
+        The result of :func:`nwbmotor.workflows.modular_rnn_claims`: a section of the
+        paper's claims over seeds (table, figures; saved as ``modular_rnn_claims.nc``).
 
     Returns
     -------
@@ -603,6 +610,11 @@ def analyze(
                                 "analyses as the lab sessions.", tuple(figs), models.drop(columns=["path"])))
         datasets["model_sessions"] = xr.Dataset.from_dataframe(models.drop(columns=["path"]).set_index(
             pd.Index(range(len(models)), name="row")))
+    if model_claims is not None:
+        from nwbmotor.workflows._claims import claims_section
+
+        sections.append(claims_section(model_claims, figures))
+        datasets["modular_rnn_claims"] = model_claims
     if notes or skipped:
         sections.append(Section("Not computed", "Analyses and panels that could not be computed on these data, "
                                 "and why (numbers shown as NaN in the tables are explained here too).",

@@ -1,8 +1,8 @@
 """``nwbmotor demo``: the whole path on the built-in example.
 
 lab files (generated, in the rig's formats) -> SPEC.yaml -> NWB -> inspect -> DANDI
-layout + ``dandi validate`` -> both reference models simulated -> analyses of every
-session -> report. Each step prints what it did and how long it took.
+layout + ``dandi validate`` -> both reference models simulated, and the modular network's
+claims measured over 10 seeds -> analyses of every session -> report. Each step prints what it did and how long it took.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ def run_demo(
     from nwbmotor.sharing import inspect_paths, organize
     from nwbmotor.testing._demo import write_demo_dataset
     from nwbmotor.workflows._analyze import analyze
+    from nwbmotor.workflows._claims import modular_rnn_claims
     from nwbmotor.workflows._simulate import simulate
 
     out = Path(output_dir).resolve()
@@ -97,6 +98,10 @@ def run_demo(
     ]
     done(", ".join(str(m) for m in models))
 
+    done = step("the modular network's claims over 10 seeds (10, 30 and 60 degree rotations)")
+    claims = modular_rnn_claims(range(10), (10.0, 30.0, 60.0), workers=workers, progress=False)
+    done(f"{claims.sizes['seed']} networks, {claims.attrs['wall_seconds']:.0f} s of training and measuring")
+
     done = step("inspecting every file (pynwb validation + nwbinspector, DANDI configuration)")
     reports = inspect_paths([*result.paths, *models])
     bad = [r for r in reports if not r.ok]
@@ -113,7 +118,8 @@ def run_demo(
     done(f"{len(dandiset.files)} files in {dandiset.dandiset_dir}, dandi validate OK")
 
     done = step("analysing every session and writing the report")
-    analysis = analyze([out / "nwb", out / "models"], out / "report", workers=workers, progress=False)
+    analysis = analyze([out / "nwb", out / "models"], out / "report", workers=workers, progress=False,
+                       model_claims=claims)
     done(f"{analysis.report}")
 
     echo(f"\nDone in {time.perf_counter() - start:.0f} s. Open the report:\n  {analysis.report}")

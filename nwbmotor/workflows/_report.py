@@ -12,6 +12,7 @@ import dataclasses
 import datetime as _dt
 import html
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -325,7 +326,7 @@ def write_report(
             parts.append("</div>")
         if section.table is not None and not section.table.empty:
             n_tables += 1
-            stem = f"table_{n_tables}_{section.title.lower().replace(' ', '_').replace('/', '_')}"
+            stem = f"table_{n_tables}_{re.sub(r'[^a-z0-9]+', '_', section.title.lower()).strip('_')}"
             csv = out / f"{stem}.csv"
             with atomic_output(csv, overwrite=True) as tmp:
                 section.table.to_csv(tmp, index=False)

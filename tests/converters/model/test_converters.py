@@ -81,7 +81,11 @@ def test_feulner_pickle_round_trips(tmp_path: Path) -> None:
     np.testing.assert_array_equal(session.outputs, truth["output"])
     np.testing.assert_array_equal(session.targets, truth["target"])
     np.testing.assert_array_equal(session.inputs, truth["stimulus"])
-    np.testing.assert_array_equal(session.trials["target_angle"], truth["test_set"]["trial_id"] * 45.0)
+    np.testing.assert_array_equal(session.trials["target_angle"], (truth["test_set"]["trial_id"] - 3) * 45.0)
+    # the angle is where the file's target trajectory ends
+    end = truth["target"][:, -1]
+    np.testing.assert_allclose(np.deg2rad(session.trials["target_angle"]),
+                               np.unwrap(np.arctan2(end[:, 1], end[:, 0])), atol=1e-12)
     np.testing.assert_allclose(session.trials["go_time"], truth["test_set"]["go_onset"] * 0.01, atol=1e-12)
     net = session.networks[0]
     for key in ("W_UP", "W_PM", "W_out"):
