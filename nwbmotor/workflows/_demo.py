@@ -21,8 +21,13 @@ __all__ = ["run_demo"]
 _MARKER = ".nwbmotor-demo"
 
 
+#: The folders a demo writes; a new run replaces these and leaves anything else in place.
+_OUTPUTS = ("lab-files", "nwb", "dandiset", "models", "report")
+
+
 def _prepare(out: Path) -> None:
-    """Make ``out``; a previous demo there is replaced, anything else is refused."""
+    """Make ``out``; a previous demo's outputs there are replaced (files a user added are
+    kept), a folder that is not a previous demo is refused."""
     if out.exists():
         if not out.is_dir():
             raise NwbMotorValueError(f"{out}: exists and is not a folder; choose another -o")
@@ -31,9 +36,18 @@ def _prepare(out: Path) -> None:
                 raise NwbMotorValueError(
                     f"{out}: folder exists and is not a previous nwbmotor demo; choose another -o or empty it"
                 )
-            shutil.rmtree(out)
+            found = [out / name for name in _OUTPUTS if (out / name).exists() or (out / name).is_symlink()]
+            for path in found:  # all checked before anything is removed
+                if path.is_symlink() or not path.is_dir():
+                    raise NwbMotorValueError(
+                        f"{path}: expected the demo's folder, got a file or link; move it away and re-run"
+                    )
+            for path in found:
+                shutil.rmtree(path)
     out.mkdir(parents=True, exist_ok=True)
-    (out / _MARKER).write_text("made by nwbmotor demo; the next demo run here replaces this folder\n")
+    (out / _MARKER).write_text(
+        "made by nwbmotor demo; the next demo run here replaces its folders " + ", ".join(_OUTPUTS) + "\n"
+    )
 
 
 def run_demo(

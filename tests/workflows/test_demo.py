@@ -110,3 +110,21 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
     with pytest.raises(NwbMotorValueError, match="not a previous nwbmotor demo"):
         run_demo(tmp_path)
     assert [p.name for p in tmp_path.iterdir()] == ["thesis.tex"]
+
+
+def test_a_new_demo_replaces_only_the_demo_outputs(tmp_path: Path) -> None:
+    from nwbmotor.workflows._demo import _MARKER, _prepare
+
+    (tmp_path / _MARKER).write_text("previous demo")
+    (tmp_path / "nwb").mkdir()
+    (tmp_path / "nwb" / "old.nwb").write_bytes(b"old")
+    (tmp_path / "my-notes.txt").write_text("precious")
+    _prepare(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [_MARKER, "my-notes.txt"]
+    assert (tmp_path / "my-notes.txt").read_text() == "precious"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "report").write_text("a file where the demo writes a folder")
+    with pytest.raises(NwbMotorValueError, match=r"report: expected the demo's folder, got a file"):
+        _prepare(tmp_path)
+    assert (tmp_path / "report").read_text() == "a file where the demo writes a folder"
+    assert (tmp_path / "my-notes.txt").exists() and (tmp_path / "models").is_dir()  # nothing removed
