@@ -198,7 +198,7 @@ def simulate(model: str, output: Path, seed: int, preset: str, options: tuple[st
 
 @main.command()
 @click.option("--output-dir", "-o", type=click.Path(path_type=Path), default=Path("nwbmotor-demo"),
-              show_default=True, help="Folder for everything the demo makes (a previous demo there is replaced).")
+              show_default=True, help="Folder for everything the demo makes (a previous demo's folders there are replaced; other files are kept).")
 @click.option("--workers", type=int, default=2, show_default=True)
 @_clean_errors
 def demo(output_dir: Path, workers: int) -> None:
