@@ -269,10 +269,12 @@ def bar_figure(
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     names = list(values)
     fig, ax = plt.subplots(figsize=(4.6, max(2.4, 0.28 * len(names) + 1.0)))
     ax.barh(range(len(names)), [values[n] for n in names], color="#4c72b0")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4))  # small values: no crowded labels
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(ylabel)
