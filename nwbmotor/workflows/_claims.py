@@ -242,4 +242,14 @@ def claims_section(claims: xr.Dataset, figures_dir: str | os.PathLike[str]) -> S
              f"{_range(red.sel(hypothesis='local').values)} (H_local); PMd+M1 activity changed less under "
              f"H_input in {smaller}/{n} seeds "
              + ("(as the paper expects)." if smaller > n / 2 else "(the paper expects H_input to change it less)."))
-    return Section("Modular network: the paper's claims over seeds", intro, tuple(figures), claims_table(claims))
+    notes = []
+    for metric in CLAIM_METRICS:
+        for hyp in claims["hypothesis"].values:
+            for area in claims["area"].values:
+                if np.isnan(claims[metric].sel(hypothesis=hyp, area=area).values).all():
+                    why = ""
+                    if "weight_change" in claims and not np.any(claims["weight_change"].sel(hypothesis=hyp, area=area).values):
+                        why = ": no weight of that area learns under that hypothesis"
+                    notes.append(f"{metric} of {area} under H_{hyp} is NaN in every seed{why}.")
+    return Section("Modular network: the paper's claims over seeds", intro, tuple(figures), claims_table(claims),
+                   notes=tuple(notes))

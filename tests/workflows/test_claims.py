@@ -25,7 +25,7 @@ def _planted(local_minus_input: np.ndarray) -> xr.Dataset:
     values[:, :, 1] = values[:, :, 0] + local_minus_input[:, :, None]
     coords = {"seed": np.arange(n), "rotation": ROTATIONS, "hypothesis": ["input", "local"],
               "area": list(CLAIM_AREAS)}
-    return xr.Dataset({m: (DIMS, values) for m in CLAIM_METRICS}, coords=coords, attrs={"preset": "planted"})
+    return xr.Dataset({m: (DIMS, values.copy()) for m in CLAIM_METRICS}, coords=coords, attrs={"preset": "planted"})
 
 
 def test_table_gives_medians_ranges_and_counts() -> None:
@@ -55,6 +55,17 @@ def test_section_captions_follow_the_planted_differences(tmp_path: Path) -> None
     assert "H_local larger in 24/30 seed-rotations" in caption
     assert "rising with the rotation in 8/10 seeds, falling in 2/10" in caption
     assert "in 8/10 seeds (as the paper expects)" in section.intro
+
+
+def test_section_explains_a_metric_that_is_nan_everywhere(tmp_path: Path) -> None:
+    claims = _planted(np.tile([1.0, 2.0, 4.0], (10, 1)))
+    frozen = {"hypothesis": "input", "area": "M1"}
+    claims["weight_change"].loc[frozen] = 0.0
+    claims["dw_dimensionality"].loc[frozen] = np.nan
+    section = claims_section(claims, tmp_path)
+    assert section.notes == ("dw_dimensionality of M1 under H_input is NaN in every seed: no weight of that "
+                             "area learns under that hypothesis.",)
+    assert claims_section(_planted(np.ones((10, 3))), tmp_path).notes == ()
 
 
 def test_section_says_when_the_paper_is_not_reproduced(tmp_path: Path) -> None:
