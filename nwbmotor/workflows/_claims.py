@@ -44,6 +44,7 @@ PAPER_EXPECTS = {"activity_change": "<", "covariance_change": "<"}
 def _one_seed(seed: int, *, preset: str, rotations: Sequence[float], options: dict[str, Any]) -> dict[str, Any]:
     from nwbmotor.analysis import compare_hypotheses
     from nwbmotor.converters.model import write_model_session
+    from nwbmotor.methods import output_error
     from nwbmotor.models import adapt_modular_rnn, run_modular_rnn
     from nwbmotor.views import open_session
 
@@ -53,8 +54,7 @@ def _one_seed(seed: int, *, preset: str, rotations: Sequence[float], options: di
     trained = session.trials["phase"] == "trained"
     start = int(round(0.5 / session.dt))  # the loss starts at the authors' step 50
     outputs, targets = np.asarray(session.outputs), np.asarray(session.targets)
-    err = np.sum((outputs[trained][:, start:] - targets[trained][:, start:]) ** 2)
-    trained_error = float(err / np.sum(targets[trained][:, start:] ** 2))
+    trained_error, _ = output_error(outputs[trained][:, start:], targets[trained][:, start:])
     values = np.full((len(rotations), len(CLAIM_METRICS), 2, len(CLAIM_AREAS)), np.nan)
     with tempfile.TemporaryDirectory(prefix="nwbmotor-claims-") as tmp:
         for k, rotation in enumerate(rotations):
@@ -108,7 +108,8 @@ def modular_rnn_claims(
     Raises
     ------
     NwbMotorValueError
-        No seeds or no rotations, repeated ones, or a rotation that is not finite.
+        No seeds or no rotations, repeated ones, a rotation that is not a finite number,
+        an unknown preset or option.
 
     Examples
     --------
@@ -120,9 +121,18 @@ def modular_rnn_claims(
     import xarray as xr
 
     from nwbmotor._jobs import run_jobs
+    from nwbmotor.models._modular_rnn import _options
 
-    seeds = [int(s) for s in seeds]
-    rotations = [float(r) for r in rotations]
+    try:
+        seeds = [int(s) for s in seeds]
+        rotations = [float(r) for r in rotations]
+    except (TypeError, ValueError) as exc:
+        raise NwbMotorValueError(
+            f"modular_rnn_claims: seeds expected integers and rotations numbers of degrees; {exc}"
+        ) from None
+    if "rotation" in options:
+        raise NwbMotorValueError("modular_rnn_claims: pass the rotations as `rotations`, not as option 'rotation'")
+    _options(preset, options)  # a bad preset or option fails here, before any worker starts
     if not seeds or len(set(seeds)) != len(seeds):
         raise NwbMotorValueError(f"modular_rnn_claims: seeds expected distinct integers, got {seeds}")
     if not rotations or len(set(rotations)) != len(rotations) or not np.isfinite(rotations).all():

@@ -2,7 +2,8 @@
 
 lab files (generated, in the rig's formats) -> SPEC.yaml -> NWB -> inspect -> DANDI
 layout + ``dandi validate`` -> both reference models simulated, and the modular network's
-claims measured over 10 seeds -> analyses of every session -> report. Each step prints what it did and how long it took.
+claims measured over 10 seeds -> analyses of every session -> report. Each step prints
+what it did and how long it took.
 """
 
 from __future__ import annotations

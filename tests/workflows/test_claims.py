@@ -82,11 +82,26 @@ def test_section_says_when_the_paper_is_not_reproduced(tmp_path: Path) -> None:
         ([0, 0], [30.0], "seeds expected distinct integers, got \\[0, 0\\]"),
         ([0], [], "rotations expected distinct finite degrees"),
         ([0], [30.0, float("nan")], "rotations expected distinct finite degrees, got \\[30.0, nan\\]"),
+        (["zero"], [30.0], "seeds expected integers and rotations numbers of degrees; invalid literal"),
+        ([0], ["thirty"], "seeds expected integers and rotations numbers of degrees; could not convert"),
     ],
 )
-def test_bad_seeds_or_rotations(seeds: list[int], rotations: list[float], match: str) -> None:
+def test_bad_seeds_or_rotations(seeds: list, rotations: list, match: str) -> None:
     with pytest.raises(NwbMotorValueError, match=match):
         modular_rnn_claims(seeds, rotations, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("preset", "options", "match"),
+    [
+        ("fast", {}, "preset expected one of \\['default', 'paper'\\], got 'fast'"),
+        ("default", {"n_unit": 8}, "unknown option\\(s\\) \\['n_unit'\\]"),
+        ("default", {"rotation": 45.0}, "pass the rotations as `rotations`, not as option 'rotation'"),
+    ],
+)
+def test_bad_preset_or_option_fails_before_any_run(preset: str, options: dict, match: str) -> None:
+    with pytest.raises(NwbMotorValueError, match=match):
+        modular_rnn_claims(range(10), [30.0], preset=preset, workers=2, progress=False, **options)
 
 
 def test_small_sweep_measures_the_written_files() -> None:
