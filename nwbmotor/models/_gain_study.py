@@ -55,8 +55,8 @@ def run_gain_modulation(
     n_iterations: int | None = None,
     n_groups: int | None = None,
     n_primitives: int = 2,
-    speeds: tuple[float, float] = (0.75, 1.5),
-    speed_fractions: tuple[float, ...] = (0.25, 0.5, 0.75),
+    speeds: tuple[float, ...] = (0.8, 0.9, 1.1, 1.25),
+    speed_fractions: tuple[float, ...] = (0.5,),
     novel_similarity: float = -0.8,
     gain_bounds: tuple[float, float] | None = None,
     tau: float = 0.2,
@@ -78,26 +78,38 @@ def run_gain_modulation(
     fitted to a synthetic initial movement at gains 1. Then, in one batch, gain patterns
     are learned (:func:`learn_gains`, the paper's rule, unbounded by default) for the
     novel movement, for ``n_primitives`` library movements and for the initial movement
-    played at ``speeds[0]`` and ``speeds[1]`` times its speed. From those it assembles
-    a combined movement from the library (:func:`combine_gain_patterns`) and
-    intermediate speeds by interpolating the slow and fast patterns
-    (:func:`interpolate_gains`), whose speed it measures (:func:`measure_speed`).
+    played at each of ``speeds`` times its speed. From those it assembles a combined
+    movement from the library (:func:`combine_gain_patterns`) and intermediate speeds
+    by interpolating (:func:`interpolate_gains`) between neighbouring rungs of the speed
+    ladder (the learned patterns and the initial movement at gains 1, speed 1), whose
+    speed it measures (:func:`measure_speed`).
+
+    Why a ladder: near gains of 1 the output is close to linear in the gains, so
+    interpolating two patterns cross-fades their outputs. Cross-fading a movement with
+    a time-scaled copy of itself is an intermediate speed only while the two speeds are
+    close (``z(s t) ~ z(t) + (s - 1) t z'(t)``, linear in ``s``): interpolated
+    end to end, patterns at 0.75x and 1.5x switch from one speed to the other instead
+    of grading (measured on the paper preset, seed 0: 0.75x up to fraction 0.75, then
+    1.55x), while neighbours 0.1x apart grade the speed monotonically.
 
     Trials (one movement each, ``n_steps`` samples over ``[0, duration]``; ``go_time`` 0
     = movement onset; extra columns ``error`` (E against the trial's target; 1 - E is
     R^2 on the initial trial), ``speed`` (the target's speed),
     ``measured_speed`` and ``shape_error`` (:func:`measure_speed` against the initial
-    movement; NaN off the speed trials)):
+    movement; NaN off the speed trials), ``interpolated`` (a speed trial whose pattern
+    was interpolated, not learned)):
 
-    ==========  =====================  ==========================================
-    phase       network                target
-    ==========  =====================  ==========================================
-    before      initial                initial (0); novel (1); combination (2 + k)
-    after       novel                  novel (1)
-    primitive   primitive-<i>          library movement i (2 + i)
-    combined    combined               combination (2 + k)
-    speed       slow, speed-<f>, fast  initial at the interpolated speed
-    ==========  =====================  ==========================================
+    ==========  ========================  ==========================================
+    phase       network                   target
+    ==========  ========================  ==========================================
+    before      initial                   initial (0); novel (1); combination (2 + k)
+    after       novel                     novel (1)
+    primitive   primitive-<i>             library movement i (2 + i)
+    combined    combined                  combination (2 + k)
+    speed       speed-<s> (learned),      initial at speed ``s``, or at
+                initial (``s`` = 1),      ``a + f (b - a)``; in ladder order
+                speed-<a>-<b>-at-<f>
+    ==========  ========================  ==========================================
 
     Parameters
     ----------
@@ -118,10 +130,11 @@ def run_gain_modulation(
         per unit (neuron-specific). The paper's grouped case is 40.
     n_primitives : int, default 2
         Library movements learned as primitives.
-    speeds : (float, float), default (0.75, 1.5)
-        Slow and fast speed factors of the initial movement.
-    speed_fractions : tuple of float, default (0.25, 0.5, 0.75)
-        Interpolation points between the slow (0) and fast (1) patterns.
+    speeds : tuple of float, default (0.8, 0.9, 1.1, 1.25)
+        Speed factors of the initial movement whose gain patterns are learned (positive,
+        distinct, not 1: speed 1 is the initial movement at gains 1).
+    speed_fractions : tuple of float, default (0.5,)
+        Interpolation points (in (0, 1)) between neighbouring rungs of the ladder.
     novel_similarity : float, default -0.8
         Correlation of a built network's novel movement with its initial one (the
         published pair's is -0.81).
@@ -173,8 +186,12 @@ def run_gain_modulation(
         raise NwbMotorValueError(f"run_gain_modulation: novel_similarity expected in (-1, 1), got {novel_similarity}")
     if n_primitives < 1:
         raise NwbMotorValueError(f"run_gain_modulation: n_primitives expected >= 1, got {n_primitives}")
-    if len(speeds) != 2 or not 0 < speeds[0] < speeds[1]:
-        raise NwbMotorValueError(f"run_gain_modulation: speeds expected (slow, fast) with 0 < slow < fast, got {speeds}")
+    ladder = _speed_ladder(speeds)
+    if not (isinstance(speed_fractions, (tuple, list)) and speed_fractions
+            and all(_is_number(f) and 0 < f < 1 for f in speed_fractions)):
+        raise NwbMotorValueError(
+            f"run_gain_modulation: speed_fractions expected numbers in (0, 1), got {str(speed_fractions)[:100]}"
+        )
     if n_iterations < 1:
         raise NwbMotorValueError(f"run_gain_modulation: n_iterations expected >= 1, got {n_iterations}")
     rng = np.random.default_rng(seed)
@@ -224,15 +241,15 @@ def run_gain_modulation(
         bias, weights = fit_readout(base_rates[:, :n_exc_], initial, method=readout_fit)
     level, spread = initial.mean(), initial.std()
     primitives = np.array([level + spread * make_movement_target(rng, n_steps) for _ in range(n_primitives)])
-    slow_speed, fast_speed = speeds
-    slow, fast = time_scaled(initial, slow_speed), time_scaled(initial, fast_speed)
 
     def output(rates: np.ndarray) -> np.ndarray:
         return bias + rates[..., :n_exc_] @ weights
 
-    learners = ["novel", *(f"primitive-{i}" for i in range(n_primitives)), "slow", "fast"]
+    learned_speeds = [v for v in ladder if v != 1.0]
+    learners = ["novel", *(f"primitive-{i}" for i in range(n_primitives)), *(f"speed-{v:g}" for v in learned_speeds)]
     result = learn_gains(
-        w, x0, (bias, weights), np.vstack([novel, primitives, slow, fast]), groups, rng=rng,
+        w, x0, (bias, weights), np.vstack([novel, primitives, *(time_scaled(initial, v) for v in learned_speeds)]),
+        groups, rng=rng,
         n_iterations=n_iterations, noise_std=noise_std, tau=tau, dt=dt, substeps=substeps, gain_bounds=gain_bounds,
         progress=lambda k: report("gain learning", k, n_iterations),
     )
@@ -242,12 +259,18 @@ def run_gain_modulation(
     combination = level + spread * combination / combination.std()
     prim_gains = np.array([learned[f"primitive-{i}"] for i in range(n_primitives)])
     combined, _ = combine_gain_patterns(prim_gains, output(run(prim_gains)), output(base_rates), combination)
-    fractions = [float(f) for f in speed_fractions]
-    between = {f"speed-{f:.2f}": interpolate_gains(learned["slow"], learned["fast"], f) for f in fractions}
-    pattern = {"initial": ones, **learned, "combined": combined, **between}
+    rung = {v: ("initial" if v == 1.0 else f"speed-{v:g}") for v in ladder}
+    pattern = {"initial": ones, **learned, "combined": combined}
+    speed_rows = []  # (network, target speed, interpolated)
+    for low, high in zip(ladder[:-1], ladder[1:]):
+        speed_rows.append((rung[low], low, False))
+        for f in sorted(float(f) for f in speed_fractions):
+            name = f"speed-{low:g}-{high:g}-at-{f:g}"
+            pattern[name] = interpolate_gains(pattern[rung[low]], pattern[rung[high]], f)
+            speed_rows.append((name, low + f * (high - low), True))
+    speed_rows.append((rung[ladder[-1]], ladder[-1], False))
 
     comb_id = 2 + n_primitives
-    speed_rows = [("slow", 0.0), *((f"speed-{f:.2f}", f) for f in fractions), ("fast", 1.0)]
     plan = [  # (phase, network, target id, target, speed)
         ("before", "initial", 0, initial, 1.0),
         ("before", "initial", 1, novel, 1.0),
@@ -256,7 +279,7 @@ def run_gain_modulation(
         ("before", "initial", comb_id, combination, 1.0),
         ("combined", "combined", comb_id, combination, 1.0),
         *[("speed", name, comb_id + 1 + j, time_scaled(initial, s), s)
-          for j, (name, s) in enumerate((name, slow_speed + f * (fast_speed - slow_speed)) for name, f in speed_rows)],
+          for j, (name, s, _) in enumerate(speed_rows)],
     ]
     rates = run(np.array([pattern[p[1]] for p in plan]))
     outputs = output(rates)[..., None]
@@ -292,7 +315,8 @@ def run_gain_modulation(
             f"tau {tau * 1e3:g} ms, RK4 on {n_steps} samples over {duration * 1e3:g} ms; readout R^2 {r2:.4f} on the "
             f"initial movement; gain patterns learned by reward ({n_iterations} iterations, {n_groups} modulatory "
             f"groups, gains {'unbounded' if gain_bounds is None else f'bounded to {gain_bounds}'}) for a novel "
-            f"movement, {n_primitives} primitives and the initial movement at {slow_speed:g}x and {fast_speed:g}x."
+            f"movement, {n_primitives} primitives and the initial movement at "
+            f"{', '.join(f'{v:g}x' for v in learned_speeds)} (speeds in between interpolated along the ladder)."
         ),
         dt=dt,
         model="gain-modulation",
@@ -302,9 +326,29 @@ def run_gain_modulation(
         outputs=outputs,
         targets=targets,
         trials={**plan_trials(plan, outputs, targets), "speed": np.array([p[4] for p in plan]),
-                "measured_speed": measured[:, 0], "shape_error": measured[:, 1]},
+                "measured_speed": measured[:, 0], "shape_error": measured[:, 1],
+                "interpolated": np.array([p[0] == "speed" and p[1] not in rung.values() for p in plan])},
         networks=snapshots,
         training_log=log,
         rate_unit="Hz",
         output_unit="a.u.",
     )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _speed_ladder(speeds: Any) -> list[float]:
+    """The sorted speeds of the ladder: the learned ``speeds`` and 1 (the initial movement)."""
+    if not (isinstance(speeds, (tuple, list)) and speeds and all(_is_number(v) and v > 0 for v in speeds)):
+        raise NwbMotorValueError(
+            f"run_gain_modulation: speeds expected positive numbers (speed factors to learn), got {str(speeds)[:100]}"
+        )
+    values = [float(v) for v in speeds]
+    if 1.0 in values or len(set(values)) != len(values):
+        raise NwbMotorValueError(
+            f"run_gain_modulation: speeds expected distinct and not 1 (speed 1 is the initial movement at gains 1), "
+            f"got {list(speeds)}"
+        )
+    return sorted({1.0, *values})

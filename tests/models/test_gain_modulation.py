@@ -191,7 +191,7 @@ def test_same_seed_same_session_other_seed_other() -> None:
         ({"novel_similarity": 1.0}, r"novel_similarity expected in \(-1, 1\), got 1.0"),
         ({"n_groups": 0}, r"n_groups expected 1..20, got 0"),
         ({"gain_bounds": (1.5, 2.0)}, r"gain_bounds expected \(low <= 1, high >= 1\), got \(1.5, 2.0\)"),
-        ({"speeds": (1.5, 1.0)}, r"speeds expected \(slow, fast\) with 0 < slow < fast, got \(1.5, 1.0\)"),
+        ({"speeds": (1.5, 1.0)}, r"speeds expected distinct and not 1 \(speed 1 is the initial movement at gains 1\), got \[1.5, 1.0\]"),
     ],
 )
 def test_bad_options(options: dict, message: str) -> None:
@@ -241,14 +241,35 @@ def test_study_primitives_combine_into_a_new_movement(study: Path) -> None:
 def test_study_interpolated_patterns_order_the_speeds(study: Path) -> None:
     trials = read_model_session(study).trials
     speed = trials["phase"] == "speed"
-    assert trials["network"][speed].tolist() == ["slow", "speed-0.25", "speed-0.50", "speed-0.75", "fast"]
+    assert trials["network"][speed].tolist() == [
+        "speed-0.8", "speed-0.8-0.9-at-0.5", "speed-0.9", "speed-0.9-1-at-0.5", "initial",
+        "speed-1-1.1-at-0.5", "speed-1.1", "speed-1.1-1.25-at-0.5", "speed-1.25",
+    ]
+    assert trials["interpolated"][speed].tolist() == [False, True] * 4 + [False]
+    np.testing.assert_allclose(trials["speed"][speed], [0.8, 0.85, 0.9, 0.95, 1.0, 1.05, 1.1, 1.175, 1.25])
     measured = trials["measured_speed"][speed]
-    # the learned slow and fast patterns play the movement slower and faster than 1x (measured
-    # 0.75 and 1.44 for targets 0.75 and 1.5); in between, the interpolation moves from one to the
-    # other (measured 0.76, 0.77, 1.47: a switch, not a graded speed, in this short run)
-    assert measured[0] < 0.95 < 1.1 < measured[-1], measured
-    assert measured[1] < measured[3], measured
+    # neighbouring rungs 0.1x apart: interpolation grades the speed (measured 0.79, 0.84, 0.89, 0.94,
+    # 0.99, 1.04, 1.09, 1.16, 1.24 on this network; on networks seeded 1-4, every step up the ladder
+    # is faster, at most 0.08 off its target)
+    assert np.all(np.diff(measured) > 0), measured
+    assert np.abs(measured - trials["speed"][speed]).max() <= 0.1, measured
     assert np.isnan(trials["measured_speed"][~speed]).all()
+
+
+@pytest.mark.parametrize(
+    ("speeds", "fractions", "message"),
+    [
+        ((0.8, 1.0), (0.5,), "speeds expected distinct and not 1"),
+        ((0.8, 0.8), (0.5,), "speeds expected distinct and not 1"),
+        ((-0.5,), (0.5,), "speeds expected positive numbers"),
+        ("fast", (0.5,), "speeds expected positive numbers"),
+        ((0.8,), (1.5,), r"speed_fractions expected numbers in \(0, 1\)"),
+        ((0.8,), ("half",), r"speed_fractions expected numbers in \(0, 1\)"),
+    ],
+)
+def test_bad_speed_ladders_are_refused(speeds, fractions, message) -> None:
+    with pytest.raises(NwbMotorValueError, match=message):
+        run_gain_modulation(0, n_exc=10, n_inh=10, n_iterations=2, speeds=speeds, speed_fractions=fractions)
 
 
 def test_study_file_is_valid_and_resimulates_to_the_same_outputs(study: Path) -> None:
