@@ -261,14 +261,14 @@ def run_gain_modulation(
     combined, _ = combine_gain_patterns(prim_gains, output(run(prim_gains)), output(base_rates), combination)
     rung = {v: ("initial" if v == 1.0 else f"speed-{v:g}") for v in ladder}
     pattern = {"initial": ones, **learned, "combined": combined}
-    speed_rows = []  # (network, target speed, interpolated)
+    speed_rows = []  # (network, target speed), in ladder order
     for low, high in zip(ladder[:-1], ladder[1:]):
-        speed_rows.append((rung[low], low, False))
-        for f in sorted(float(f) for f in speed_fractions):
+        speed_rows.append((rung[low], low))
+        for f in sorted({float(f) for f in speed_fractions}):
             name = f"speed-{low:g}-{high:g}-at-{f:g}"
             pattern[name] = interpolate_gains(pattern[rung[low]], pattern[rung[high]], f)
-            speed_rows.append((name, low + f * (high - low), True))
-    speed_rows.append((rung[ladder[-1]], ladder[-1], False))
+            speed_rows.append((name, low + f * (high - low)))
+    speed_rows.append((rung[ladder[-1]], ladder[-1]))
 
     comb_id = 2 + n_primitives
     plan = [  # (phase, network, target id, target, speed)
@@ -279,7 +279,7 @@ def run_gain_modulation(
         ("before", "initial", comb_id, combination, 1.0),
         ("combined", "combined", comb_id, combination, 1.0),
         *[("speed", name, comb_id + 1 + j, time_scaled(initial, s), s)
-          for j, (name, s, _) in enumerate(speed_rows)],
+          for j, (name, s) in enumerate(speed_rows)],
     ]
     rates = run(np.array([pattern[p[1]] for p in plan]))
     outputs = output(rates)[..., None]
@@ -346,7 +346,8 @@ def _speed_ladder(speeds: Any) -> list[float]:
             f"run_gain_modulation: speeds expected positive numbers (speed factors to learn), got {str(speeds)[:100]}"
         )
     values = [float(v) for v in speeds]
-    if 1.0 in values or len(set(values)) != len(values):
+    names = [f"{v:g}" for v in values]  # as the patterns are named (speed-<v:g>)
+    if "1" in names or len(set(names)) != len(names):
         raise NwbMotorValueError(
             f"run_gain_modulation: speeds expected distinct and not 1 (speed 1 is the initial movement at gains 1), "
             f"got {list(speeds)}"

@@ -261,6 +261,8 @@ def test_study_interpolated_patterns_order_the_speeds(study: Path) -> None:
     [
         ((0.8, 1.0), (0.5,), "speeds expected distinct and not 1"),
         ((0.8, 0.8), (0.5,), "speeds expected distinct and not 1"),
+        ((0.8, 0.8000001), (0.5,), "speeds expected distinct and not 1"),
+        ((1.0000001,), (0.5,), "speeds expected distinct and not 1"),
         ((-0.5,), (0.5,), "speeds expected positive numbers"),
         ("fast", (0.5,), "speeds expected positive numbers"),
         ((0.8,), (1.5,), r"speed_fractions expected numbers in \(0, 1\)"),
