@@ -21,7 +21,8 @@ class ServedFiles:
     ----------
     base_url : str
     bytes_sent : int
-        Body bytes sent (range or whole-file responses), all files together.
+        Body bytes sent (range or whole-file responses), all files together; counted as each
+        response is written, so a client that has its bytes sees them counted.
     requests : int
         GET requests answered with the file's bytes.
     redirects : int
@@ -116,14 +117,19 @@ def _handler(root: Path, stats: ServedFiles, redirects: Mapping[str, str],
             with open(path, "rb") as fh:
                 fh.seek(start)
                 body = fh.read(stop - start)
-            try:
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):  # the client stopped reading: normal
-                return
+            # Counted before the write: a client that has read the body must already see it
+            # counted (counting after the write raced the client's read on a busy machine).
             with lock:
                 stats.bytes_sent += len(body)
                 stats.requests += 1
                 stats.ranged += int(bool(ranged.startswith("bytes=")))
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):  # the client stopped reading: normal
+                with lock:
+                    stats.bytes_sent -= len(body)
+                    stats.requests -= 1
+                    stats.ranged -= int(bool(ranged.startswith("bytes=")))
 
     return Handler
 
