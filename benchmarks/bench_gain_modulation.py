@@ -2,11 +2,12 @@
 
 Workload: ``simulate("gain-modulation", preset="default")`` per seed: a N = 100
 stability-optimised circuit, 1,500 gain-learning iterations on 100-sample movements of
-five learners in one batch (novel movement, 2 primitives, slow and fast versions of the
-initial movement), the trials and the NWB write. Printed per seed: wall and CPU seconds of network
+seven learners in one batch (novel movement, 2 primitives, the initial movement at the
+four learned speeds of the ladder), the trials and the NWB write. Printed per seed: wall and CPU seconds of network
 construction, of gain learning and of the rest; the ratio of the wall time to the 60 s
 budget; the novel-movement error before and after learning; the combined movement's
-error; the measured speeds of the interpolated patterns.
+error (a mix of the primitives) before and with the assembled pattern; the measured speeds
+along the ladder.
 
 With ``--network PATH.mat`` (a Stroud-layout file, e.g. the authors' ``data.mat``, which
 is not part of the repository), also: R^2 on its initial target and E0 on its novel one

@@ -235,7 +235,10 @@ def test_study_primitives_combine_into_a_new_movement(study: Path) -> None:
     combo = trials["target_id"][trials["phase"] == "combined"][0]
     before = trials["error"][(trials["target_id"] == combo) & (trials["phase"] == "before")][0]
     combined = trials["error"][(trials["target_id"] == combo) & (trials["phase"] == "combined")][0]
-    assert combined < before  # assembled from the library, without new learning (measured 0.84 x)
+    primitives = trials["error"][trials["phase"] == "primitive"]
+    # a mix of the library movements, played by the same mix of their learned patterns without
+    # new learning; test networks seeds 0-4: 0.03-0.13 x before, E 0.06-0.13 (primitives 0.02-0.15)
+    assert combined < 0.3 * before and combined < 0.25 and primitives.max() < 0.25
 
 
 def test_study_interpolated_patterns_order_the_speeds(study: Path) -> None:
